@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import { type Static, Type } from 'typebox';
+import { ajv } from './validation.js';
+
+/**
+ * Configuration comes from the environment only, is validated once at start, and is then a
+ * plain typed object. An empty variable counts as unset (compose passes `${VAR}` through as "").
+ */
+
+const EnvSchema = Type.Object({
+  WEBHOOK_SECRET: Type.Optional(Type.String({ description: 'the HMAC key' })),
+  DATABASE_URL: Type.String({
+    default: 'sqlite:///./data/app.db',
+    pattern: '^(sqlite://|postgres://|postgresql://)',
+    description:
+      'sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:, postgres://… or postgresql://…',
+  }),
+  LOG_LEVEL: Type.String({
+    default: 'INFO',
+    pattern:
+      '^(?:[Dd][Ee][Bb][Uu][Gg]|[Ii][Nn][Ff][Oo]|[Ww][Aa][Rr][Nn](?:[Ii][Nn][Gg])?|[Ee][Rr][Rr][Oo][Rr])$',
+    description: 'one of DEBUG, INFO, WARNING, ERROR (any case)',
+  }),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'an address to listen on' }),
+  PORT: Type.String({
+    default: '8000',
+    pattern:
+      '^0*(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
+    description: 'an integer from 0 to 65535 (0 picks a free port)',
+  }),
+  MAX_BODY_BYTES: Type.String({
+    default: '65536',
+    pattern: '^0*[1-9][0-9]{0,8}$',
+    description: 'a whole number of bytes from 1 to 999999999',
+  }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite' /** a file path, or ':memory:' */; path: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  /** null when unset or empty: the service then refuses webhooks with 503 and is not ready */
+  webhookSecret: string | null;
+  database: DatabaseConfig;
+  logLevel: LogLevel;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const validateEnv = ajv.compile<Env>(EnvSchema);
+
+const LOG_LEVELS: Record<string, LogLevel> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  WARNING: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * `sqlite:///relative/path`, `sqlite:////absolute/path` and `sqlite://:memory:` (also the
+ * SQLAlchemy spellings `sqlite://` and `sqlite:///:memory:`), as in SQLAlchemy; relative paths
+ * are resolved against `cwd`.
+ */
+export function parseDatabaseUrl(url: string, cwd: string): DatabaseConfig {
+  if (/^postgres(?:ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  const rest = url.slice('sqlite://'.length);
+  if (rest === '' || rest === ':memory:' || rest === '/:memory:')
+    return { kind: 'sqlite', path: ':memory:' };
+  if (!rest.startsWith('/') || rest === '/' || rest === '//') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'DATABASE_URL must name a file: sqlite:///relative/path or sqlite:////absolute/path',
+    );
+  }
+  const path = rest.slice(1);
+  return { kind: 'sqlite', path: path.startsWith('/') ? path : resolve(cwd, path) };
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(
+  environment: Record<string, string | undefined>,
+  cwd: string = process.cwd(),
+): Config {
+  const env: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = environment[name];
+    if (value !== undefined && value !== '') env[name] = value;
+  }
+  if (!validateEnv(env)) {
+    const error = validateEnv.errors?.[0];
+    const name = error?.instancePath.slice(1) ?? 'environment';
+    const expected = (error?.parentSchema as { description?: string } | undefined)?.description;
+    throw new ConfigError(name, `${name} is invalid: expected ${expected ?? error?.message}`);
+  }
+  return {
+    webhookSecret: env.WEBHOOK_SECRET ?? null,
+    database: parseDatabaseUrl(env.DATABASE_URL, cwd),
+    logLevel: LOG_LEVELS[env.LOG_LEVEL.toUpperCase()] ?? 'info',
+    host: env.HOST,
+    port: Number(env.PORT),
+    maxBodyBytes: Number(env.MAX_BODY_BYTES),
+  };
+}

@@ -1,0 +1,54 @@
+import { type Static, Type } from 'typebox';
+
+/**
+ * The message a sender posts. This one schema validates the webhook body (through the shared
+ * Ajv instance in validation.ts), types the handler, and documents the body in OpenAPI.
+ */
+
+export const E164_PATTERN = '^\\+[1-9][0-9]{1,14}$';
+export const MAX_TEXT_CHARS = 4096;
+export const MAX_MESSAGE_ID_CHARS = 256;
+
+const Phone = (description: string) =>
+  Type.String({ pattern: E164_PATTERN, description, examples: ['+919876543210'] });
+
+export const Timestamp = (description: string) =>
+  Type.String({
+    format: 'utc-instant',
+    description: `${description}: ISO-8601 UTC, YYYY-MM-DDTHH:MM:SSZ with an optional fraction of 1 to 6 digits before the Z`,
+    examples: ['2025-01-15T10:00:00Z'],
+  });
+
+const Text = Type.Unsafe<string | null>({
+  type: ['string', 'null'],
+  format: 'unicode',
+  maxLength: MAX_TEXT_CHARS,
+  description: `at most ${MAX_TEXT_CHARS} characters (Unicode code points); null or absent for none`,
+});
+
+export const MessageSchema = Type.Object(
+  {
+    message_id: Type.String({
+      format: 'unicode',
+      minLength: 1,
+      maxLength: MAX_MESSAGE_ID_CHARS,
+      description: 'unique id chosen by the sender; a repeated id is acknowledged and ignored',
+      examples: ['m1'],
+    }),
+    from: Phone('sender, E.164'),
+    to: Phone('recipient, E.164'),
+    ts: Timestamp('when the message was sent'),
+    text: Type.Optional(Text),
+  },
+  { additionalProperties: true, description: 'unknown fields are accepted and ignored' },
+);
+
+export type Message = Static<typeof MessageSchema>;
+
+export const StoredMessageSchema = Type.Object({
+  message_id: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  ts: Type.String({ description: 'exactly as it was sent' }),
+  text: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
+});

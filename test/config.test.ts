@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, '/srv/app');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    assert.deepEqual(loadConfig({}, '/srv/app'), {
+      webhookSecret: null,
+      database: { kind: 'sqlite', path: '/srv/app/data/app.db' },
+      logLevel: 'info',
+      host: '0.0.0.0',
+      port: 8000,
+      maxBodyBytes: 65536,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        WEBHOOK_SECRET: 's',
+        DATABASE_URL: 'sqlite:////data/app.db',
+        LOG_LEVEL: 'warning',
+        HOST: '127.0.0.1',
+        PORT: '3000',
+        MAX_BODY_BYTES: '1024',
+      },
+      '/srv/app',
+    );
+    assert.deepEqual(config, {
+      webhookSecret: 's',
+      database: { kind: 'sqlite', path: '/data/app.db' },
+      logLevel: 'warn',
+      host: '127.0.0.1',
+      port: 3000,
+      maxBodyBytes: 1024,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = loadConfig(
+      { WEBHOOK_SECRET: '', LOG_LEVEL: '', PORT: '', DATABASE_URL: '' },
+      '/x',
+    );
+    assert.equal(config.webhookSecret, null);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.port, 8000);
+    assert.equal(config.database.kind, 'sqlite');
+  });
+
+  it('accepts log levels in any case', () => {
+    for (const [given, level] of [
+      ['DEBUG', 'debug'],
+      ['Info', 'info'],
+      ['WARN', 'warn'],
+      ['error', 'error'],
+    ] as const) {
+      assert.equal(loadConfig({ LOG_LEVEL: given }).logLevel, level);
+    }
+  });
+
+  it('names the variable that is malformed', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ PORT: '65536' }, 'PORT'],
+      [{ PORT: '-1' }, 'PORT'],
+      [{ PORT: '80.5' }, 'PORT'],
+      [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+      [{ MAX_BODY_BYTES: '0' }, 'MAX_BODY_BYTES'],
+      [{ MAX_BODY_BYTES: '64k' }, 'MAX_BODY_BYTES'],
+      [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'sqlite:/relative' }, 'DATABASE_URL'],
+      [{ DATABASE_URL: 'sqlite:///' }, 'DATABASE_URL'],
+    ];
+    for (const [env, variable] of cases) {
+      const error = configError(env);
+      assert.equal(error.variable, variable, JSON.stringify(env));
+      assert.match(error.message, new RegExp(`^${variable} `));
+    }
+  });
+
+  it('parses the SQLAlchemy-style database URLs', () => {
+    assert.deepEqual(parseDatabaseUrl('sqlite:///./data/app.db', '/srv'), {
+      kind: 'sqlite',
+      path: '/srv/data/app.db',
+    });
+    assert.deepEqual(parseDatabaseUrl('sqlite:///rel/app.db', '/srv'), {
+      kind: 'sqlite',
+      path: '/srv/rel/app.db',
+    });
+    assert.deepEqual(parseDatabaseUrl('sqlite:////abs/app.db', '/srv'), {
+      kind: 'sqlite',
+      path: '/abs/app.db',
+    });
+    for (const memory of ['sqlite://:memory:', 'sqlite://', 'sqlite:///:memory:']) {
+      assert.deepEqual(parseDatabaseUrl(memory, '/srv'), { kind: 'sqlite', path: ':memory:' });
+    }
+    assert.deepEqual(parseDatabaseUrl('postgresql://u@h/db', '/srv'), {
+      kind: 'postgres',
+      url: 'postgresql://u@h/db',
+    });
+  });
+});
