@@ -1,0 +1,77 @@
+import type { Message } from '../message.js';
+
+/**
+ * What the service needs from a database. Each implementation (SQLite, PostgreSQL) passes the
+ * same contract suite in test/store/contract.ts; SQL stays inside the implementations.
+ */
+export interface Store {
+  /**
+   * Stores `message` unless its message_id is already stored (the first version wins).
+   * Resolves only once the row is durably committed. Rejects with StoreUnavailableError when
+   * the database cannot take the write.
+   */
+  insert(message: Message): Promise<InsertOutcome>;
+
+  /** One page of the messages matching `filter`, in (instant of ts, message_id) order. */
+  list(filter: ListFilter, page: Page): Promise<MessagePage>;
+
+  stats(): Promise<Stats>;
+
+  /** Whether the database answers a query and its schema is fully applied. Never rejects. */
+  check(): Promise<StoreHealth>;
+
+  /** Finishes pending writes and releases the database. */
+  close(): Promise<void>;
+}
+
+export type InsertOutcome = 'created' | 'duplicate';
+
+export interface ListFilter {
+  /** exact sender, E.164 */
+  from?: string;
+  /** a timestamp in the contract's format: keeps messages whose ts is at or after its instant */
+  since?: string;
+  /** case-insensitive substring of text; %, _ and \ are literal */
+  q?: string;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface StoredMessage {
+  message_id: string;
+  from: string;
+  to: string;
+  ts: string;
+  text: string | null;
+}
+
+export interface MessagePage {
+  data: StoredMessage[];
+  /** every message matching the filter, not just this page */
+  total: number;
+}
+
+export interface Stats {
+  total_messages: number;
+  senders_count: number;
+  messages_per_sender: { from: string; count: number }[];
+  first_message_ts: string | null;
+  last_message_ts: string | null;
+}
+
+/** Each check is "ok" or says why it failed. */
+export interface StoreHealth {
+  database: string;
+  schema: string;
+}
+
+/** The database cannot serve the request now (down, locked, read-only, full); retrying is safe. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Message } from '../../src/message.js';
+import type { Store } from '../../src/store/store.js';
+import { byCodePoint, type StoreKind } from '../helpers.js';
+
+function msg(id: string, fields: Partial<Message> = {}): Message {
+  return {
+    message_id: id,
+    from: '+919876543210',
+    to: '+14155550100',
+    ts: '2025-01-15T10:00:00Z',
+    text: `text ${id}`,
+    ...fields,
+  };
+}
+
+const everything = { limit: 100, offset: 0 };
+
+/** The behaviour every Store implementation must have; run by each implementation's test file. */
+export function storeContract(kind: StoreKind): void {
+  describe(`Store contract (${kind.name})`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await kind.open());
+    });
+    afterEach(() => cleanup());
+
+    it('reports created, then duplicate, keeping the first version', async () => {
+      assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');
+      assert.equal(
+        await store.insert(msg('a', { text: 'two', from: '+14155550199' })),
+        'duplicate',
+      );
+      const page = await store.list({}, everything);
+      assert.deepEqual(page, {
+        data: [
+          {
+            message_id: 'a',
+            from: '+919876543210',
+            to: '+14155550100',
+            ts: '2025-01-15T10:00:00Z',
+            text: 'one',
+          },
+        ],
+        total: 1,
+      });
+    });
+
+    it('gives concurrent inserts their own outcomes, one created per id', async () => {
+      const ids = Array.from({ length: 200 }, (_, i) => `id-${i % 50}`);
+      const outcomes = await Promise.all(ids.map((id) => store.insert(msg(id))));
+      const created = ids.filter((_, i) => outcomes[i] === 'created');
+      assert.deepEqual([...created].sort(), [...new Set(ids)].sort());
+      assert.equal((await store.list({}, everything)).total, 50);
+    });
+
+    it('stores text null, and text exactly as given', async () => {
+      await store.insert(msg('none', { text: null }));
+      await store.insert(msg('absent', { text: undefined }));
+      const odd = 'tab\there, NUL\u0000, emoji 🧪, RTL ‮x, combining é, 𝕏';
+      await store.insert(msg('odd', { text: odd }));
+      const texts = Object.fromEntries(
+        (await store.list({}, everything)).data.map((m) => [m.message_id, m.text]),
+      );
+      assert.deepEqual(texts, { absent: null, none: null, odd });
+    });
+
+    it('orders by instant, then message_id by code point, and pages with a full total', async () => {
+      const rows = [
+        msg('z', { ts: '2025-01-15T10:00:00Z' }),
+        msg('y', { ts: '2025-01-15T10:00:00.5Z' }),
+        msg('x', { ts: '2025-01-15T10:00:00.05Z' }),
+        msg('\uffff', { ts: '2025-01-15T10:00:00Z' }),
+        msg('😀', { ts: '2025-01-15T10:00:00.000Z' }),
+        msg('a', { ts: '1999-12-31T23:59:59.999999Z' }),
+      ];
+      for (const row of rows) await store.insert(row);
+      const order = ['a', ...['z', '\uffff', '😀'].sort(byCodePoint), 'x', 'y'];
+      assert.deepEqual(
+        (await store.list({}, everything)).data.map((m) => m.message_id),
+        order,
+      );
+      const page = await store.list({}, { limit: 2, offset: 3 });
+      assert.deepEqual(
+        page.data.map((m) => m.message_id),
+        order.slice(3, 5),
+      );
+      assert.equal(page.total, 6);
+    });
+
+    it('filters by sender, since (inclusive) and q, alone and together', async () => {
+      await store.insert(
+        msg('1', { from: '+111', ts: '2025-01-01T00:00:00Z', text: 'Grüße aus KÖLN' }),
+      );
+      await store.insert(
+        msg('2', { from: '+222', ts: '2025-01-02T00:00:00Z', text: 'köln again' }),
+      );
+      await store.insert(
+        msg('3', { from: '+111', ts: '2025-01-03T00:00:00Z', text: '50% off_now \\o/' }),
+      );
+      await store.insert(msg('4', { from: '+111', ts: '2025-01-04T00:00:00Z', text: null }));
+      const ids = async (filter: Parameters<Store['list']>[0]) =>
+        (await store.list(filter, everything)).data.map((m) => m.message_id);
+      assert.deepEqual(await ids({ from: '+111' }), ['1', '3', '4']);
+      assert.deepEqual(await ids({ since: '2025-01-02T00:00:00Z' }), ['2', '3', '4']);
+      assert.deepEqual(await ids({ since: '2025-01-02T00:00:00.000001Z' }), ['3', '4']);
+      assert.deepEqual(await ids({ q: 'KÖLN' }), ['1', '2']);
+      assert.deepEqual(await ids({ q: 'grüsse' }), []);
+      assert.deepEqual(await ids({ q: '%' }), ['3']);
+      assert.deepEqual(await ids({ q: '_' }), ['3']);
+      assert.deepEqual(await ids({ q: '\\' }), ['3']);
+      assert.deepEqual(await ids({ q: '5_%' }), []);
+      assert.deepEqual(await ids({ from: '+111', since: '2025-01-02T00:00:00Z', q: 'OFF' }), ['3']);
+      assert.equal((await store.list({ from: '+111' }, { limit: 1, offset: 0 })).total, 3);
+    });
+
+    it('computes stats: totals, top senders with ties by from, first and last by instant', async () => {
+      assert.deepEqual(await store.stats(), {
+        total_messages: 0,
+        senders_count: 0,
+        messages_per_sender: [],
+        first_message_ts: null,
+        last_message_ts: null,
+      });
+      await store.insert(msg('1', { from: '+333', ts: '2025-01-01T00:00:00.25Z' }));
+      await store.insert(msg('2', { from: '+222', ts: '2025-01-01T00:00:00.3Z' }));
+      await store.insert(msg('3', { from: '+111', ts: '2025-01-01T00:00:00.1Z' }));
+      await store.insert(msg('4', { from: '+333', ts: '2024-12-31T23:59:59.999Z' }));
+      assert.deepEqual(await store.stats(), {
+        total_messages: 4,
+        senders_count: 3,
+        messages_per_sender: [
+          { from: '+333', count: 2 },
+          { from: '+111', count: 1 },
+          { from: '+222', count: 1 },
+        ],
+        first_message_ts: '2024-12-31T23:59:59.999Z',
+        last_message_ts: '2025-01-01T00:00:00.3Z',
+      });
+    });
+
+    it('reports itself healthy', async () => {
+      assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });
+    });
+
+    it('commits inserts still pending when closed', async () => {
+      const pending = [store.insert(msg('p1')), store.insert(msg('p2'))];
+      await store.close();
+      assert.deepEqual(await Promise.all(pending), ['created', 'created']);
+    });
+  });
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { Message } from '../../src/message.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
+import { sqliteKind, tempDir } from '../helpers.js';
+import { storeContract } from './contract.js';
+
+storeContract(sqliteKind);
+storeContract({
+  name: 'sqlite :memory:',
+  async open() {
+    const store = new SqliteStore({ path: ':memory:' });
+    return { store, cleanup: () => store.close() };
+  },
+});
+
+const m = (id: string): Message => ({
+  message_id: id,
+  from: '+919876543210',
+  to: '+14155550100',
+  ts: '2025-01-15T10:00:00Z',
+});
+
+/** Holds the write lock on `path` from another process for `ms`; resolves once it is held. */
+function holdWriteLock(path: string, ms: number): Promise<{ done: Promise<void> }> {
+  const script = `
+    const db = new (require('better-sqlite3'))(process.argv[1]);
+    db.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');
+    setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[2]));`;
+  const child = spawn(process.execPath, ['-e', script, path, String(ms)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return new Promise((resolve) => child.stdout.once('data', () => resolve({ done })));
+}
+
+describe('SqliteStore', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  it('creates missing directories and records each migration once', async () => {
+    const path = join(dir.path, 'nested', 'deeper', 'app.db');
+    const first = new SqliteStore({ path });
+    await first.insert(m('kept'));
+    await first.close();
+    assert.ok(existsSync(path), 'database file created');
+    const second = new SqliteStore({ path });
+    assert.deepEqual(await second.check(), { database: 'ok', schema: 'ok' });
+    assert.equal((await second.list({}, { limit: 10, offset: 0 })).total, 1);
+    await second.close();
+    const db = new Database(path, { readonly: true });
+    assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
+      { version: 1, name: 'messages' },
+    ]);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    db.close();
+  });
+
+  describe('when another process holds the write lock', () => {
+    const path = join(dir.path, 'locked.db');
+    let store: SqliteStore;
+    before(() => {
+      store = new SqliteStore({ path });
+    });
+    after(() => store.close());
+
+    it('waits for a lock shorter than 5 s, then commits', async () => {
+      const lock = await holdWriteLock(path, 800);
+      const started = Date.now();
+      assert.equal(await store.insert(m('after-short-lock')), 'created');
+      assert.ok(Date.now() - started >= 500, 'the insert waited for the lock');
+      await lock.done;
+    });
+
+    it('gives up after 5 s with StoreUnavailableError, then recovers', async () => {
+      const lock = await holdWriteLock(path, 7000);
+      const started = Date.now();
+      await assert.rejects(store.insert(m('during-long-lock')), StoreUnavailableError);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 4900 && waited < 6900, `gave up after ${waited} ms`);
+      await lock.done;
+      assert.equal(await store.insert(m('during-long-lock')), 'created');
+    });
+  });
+});
