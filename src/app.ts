@@ -1,0 +1,56 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { registerErrorHandling } from './errors.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { registerObservation, requestId } from './observe.js';
+import { registerDocs } from './routes/docs.js';
+import healthRoutes from './routes/health.js';
+import messagesRoutes from './routes/messages.js';
+import metricsRoutes from './routes/metrics.js';
+import statsRoutes from './routes/stats.js';
+import webhookRoutes from './routes/webhook.js';
+import type { Store } from './store/store.js';
+import { ajv } from './validation.js';
+
+export interface AppOptions {
+  store: Store;
+  logger: FastifyBaseLogger;
+  /** null when none is configured: webhooks then get 503 and the service is not ready */
+  webhookSecret: string | null;
+  maxBodyBytes: number;
+  metrics?: Metrics;
+}
+
+/** Longest time a client may take to send one whole request (headers and body). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Builds the HTTP app around a store. It never listens and never reads the environment. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // observe.ts writes the one line per request; Fastify's own request lines are off
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'request_id',
+    }),
+    genReqId: requestId,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  });
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+
+  const metrics = options.metrics ?? createMetrics();
+  registerErrorHandling(app);
+  registerObservation(app, metrics);
+  await registerDocs(app);
+
+  const { store } = options;
+  await app.register(webhookRoutes, {
+    store,
+    secret: options.webhookSecret,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  await app.register(messagesRoutes, { store });
+  await app.register(statsRoutes, { store });
+  await app.register(healthRoutes, { store, secretConfigured: options.webhookSecret !== null });
+  await app.register(metricsRoutes, { metrics });
+  return app;
+}

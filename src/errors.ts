@@ -1,0 +1,113 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { StoreUnavailableError } from './store/store.js';
+import { toIssues, type ValidationIssue, type ValidationSource } from './validation.js';
+
+/**
+ * One error envelope for every failure: `{"detail": "<what went wrong>"}`, and for validation
+ * failures (422) `{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` as FastAPI sends it.
+ */
+
+export const ErrorBody = Type.Object(
+  { detail: Type.String() },
+  { description: 'what went wrong', examples: [{ detail: 'invalid signature' }] },
+);
+
+export const ValidationErrorBody = Type.Object(
+  {
+    detail: Type.Array(
+      Type.Object({
+        loc: Type.Array(Type.Union([Type.String(), Type.Integer()]), {
+          description: 'where: ["body"], ["body", field] or ["query", parameter]',
+        }),
+        msg: Type.String(),
+        type: Type.String(),
+      }),
+    ),
+  },
+  { description: 'one entry per problem' },
+);
+
+/** An error whose status and message the client should see. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly detail: string | ValidationIssue[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof detail === 'string' ? detail : 'validation failed');
+    this.name = 'HttpError';
+  }
+}
+
+export function validationError(issues: ValidationIssue[]): HttpError {
+  return new HttpError(422, issues);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** a short description of the failure behind a 5xx, for the request's log line */
+    failure: string | null;
+  }
+}
+
+const SOURCE: Record<string, ValidationSource> = { body: 'body', querystring: 'query' };
+
+/** Maps any error to the envelope; errors the service understands never become a 500. */
+function toHttpError(error: FastifyError | Error): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new HttpError(503, 'database unavailable, retry later', { 'retry-after': '1' });
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const source = SOURCE[fastifyError.validationContext ?? ''] ?? 'body';
+    return validationError(toIssues(source, fastifyError.validation as never));
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'request body too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'content type must be application/json');
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return new HttpError(status, error.message);
+  return new HttpError(500, 'internal server error');
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.decorateRequest('failure', null);
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const http = toHttpError(error);
+    if (http.statusCode >= 500) request.failure = `${error.name}: ${error.message}`;
+    return reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+}
+
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
+
+/**
+ * Answers 405 (with an `Allow` header) for the methods a path does not serve, before the body
+ * is read, instead of Fastify's 404.
+ */
+export function rejectOtherMethods(
+  app: FastifyInstance,
+  url: string,
+  allowed: readonly string[],
+): void {
+  const allow =
+    allowed.includes('GET') && !allowed.includes('HEAD') ? [...allowed, 'HEAD'] : allowed;
+  app.route({
+    method: METHODS.filter((method) => !allow.includes(method)),
+    url,
+    exposeHeadRoute: false,
+    schema: { hide: true },
+    onRequest: async (_request, reply) =>
+      reply.code(405).header('allow', allow.join(', ')).send({ detail: 'Method Not Allowed' }),
+    handler: async () => undefined,
+  });
+}

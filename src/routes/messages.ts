@@ -1,0 +1,88 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { ErrorBody, rejectOtherMethods, ValidationErrorBody } from '../errors.js';
+import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * GET /messages: stored messages in (instant of ts, message_id) order, filtered and paginated.
+ * Query values arrive as strings; normaliseQuery turns plain decimal digits into numbers and
+ * leaves everything else for the schema to reject, so "+5", "5.0", "1e2" and "" are 422s.
+ */
+
+const DEFAULT_LIMIT = 50;
+
+export const ListQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_LIMIT, description: 'page size' }),
+  ),
+  offset: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: 0,
+      description: 'messages to skip (at most 2^53 - 1)',
+    }),
+  ),
+  from: Type.Optional(
+    Type.String({
+      pattern: E164_PATTERN,
+      description: 'exact sender (E.164); a leading space, left by an unencoded +, is read as +',
+    }),
+  ),
+  since: Type.Optional(Timestamp('keeps messages whose ts is at or after this instant')),
+  q: Type.Optional(
+    Type.String({
+      description: 'case-insensitive substring of text, in every script; %, _ and \\ are literal',
+    }),
+  ),
+});
+
+type ListQuery = Static<typeof ListQuery>;
+
+const MessagePageSchema = Type.Object({
+  data: Type.Array(StoredMessageSchema),
+  total: Type.Integer({ description: 'messages matching the filters, over all pages' }),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+const DIGITS = /^[0-9]+$/;
+
+/** Shapes the raw query for the schema; repeated parameters stay arrays and fail it. */
+async function normaliseQuery(request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown>;
+  for (const name of ['limit', 'offset']) {
+    const value = query[name];
+    if (typeof value === 'string' && DIGITS.test(value)) query[name] = Number(value);
+  }
+  if (typeof query.from === 'string' && query.from.startsWith(' '))
+    query.from = `+${query.from.slice(1)}`;
+  for (const name of ['from', 'q']) if (query[name] === '') delete query[name];
+}
+
+export interface MessagesOptions {
+  store: Store;
+}
+
+const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store }) => {
+  app.get<{ Querystring: ListQuery }>('/messages', {
+    schema: {
+      summary: 'List stored messages',
+      description:
+        'Ordered by the instant of ts, then message_id by code point. total counts every match. ' +
+        'A parameter that is malformed, out of range or given twice is a 422.',
+      querystring: ListQuery,
+      response: { 200: MessagePageSchema, 422: ValidationErrorBody, 503: ErrorBody },
+    },
+    preValidation: normaliseQuery,
+    handler: async (request) => {
+      const { limit = DEFAULT_LIMIT, offset = 0, from, since, q } = request.query;
+      const page = await store.list({ from, since, q }, { limit, offset });
+      return { data: page.data, total: page.total, limit, offset };
+    },
+  });
+  rejectOtherMethods(app, '/messages', ['GET']);
+};
+
+export default messagesRoutes;

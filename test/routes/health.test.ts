@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { buildApp } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { captureLogs, storeKinds, tempDir, testApp } from '../helpers.js';
+
+for (const kind of storeKinds()) {
+  describe(`health (${kind.name})`, () => {
+    it('live and ready answer 200 {"status": "ok"} when all is well', async () => {
+      const t = await testApp({ kind });
+      try {
+        for (const url of ['/health/live', '/health/ready']) {
+          const response = await t.app.inject(url);
+          assert.equal(response.statusCode, 200, url);
+          assert.deepEqual(response.json(), { status: 'ok' });
+        }
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('ready is 503 naming the secret when none is configured; live stays 200', async () => {
+      const t = await testApp({ kind, secret: null });
+      try {
+        const ready = await t.app.inject('/health/ready');
+        assert.equal(ready.statusCode, 503);
+        assert.deepEqual(ready.json(), {
+          status: 'unavailable',
+          checks: { database: 'ok', schema: 'ok', secret: 'WEBHOOK_SECRET is not set' },
+        });
+        assert.equal((await t.app.inject('/health/live')).statusCode, 200);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
+
+describe('health (sqlite faults)', () => {
+  it('ready is 503 naming the schema when a migration is missing', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'app.db');
+    const store = new SqliteStore({ path });
+    const app = await buildApp({
+      store,
+      logger: createLogger('error', captureLogs().stream),
+      webhookSecret: 's',
+      maxBodyBytes: 1000,
+    });
+    try {
+      const other = new Database(path);
+      other.prepare('DELETE FROM schema_migrations').run();
+      other.close();
+      const ready = await app.inject('/health/ready');
+      assert.equal(ready.statusCode, 503);
+      assert.deepEqual(ready.json().checks, {
+        database: 'ok',
+        schema: 'at version 0 of 1',
+        secret: 'ok',
+      });
+    } finally {
+      await app.close();
+      await store.close();
+      dir.remove();
+    }
+  });
+
+  it('ready is 503 naming the database when it does not answer', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore({ path: join(dir.path, 'app.db') });
+    const app = await buildApp({
+      store,
+      logger: createLogger('error', captureLogs().stream),
+      webhookSecret: 's',
+      maxBodyBytes: 1000,
+    });
+    try {
+      await store.close();
+      const ready = await app.inject('/health/ready');
+      assert.equal(ready.statusCode, 503);
+      assert.match(ready.json().checks.database, /^no answer: /);
+      assert.equal((await app.inject('/health/live')).statusCode, 200);
+    } finally {
+      await app.close();
+      dir.remove();
+    }
+  });
+});
