@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { registerErrorHandling } from './errors.js';
+import { clientErrorHandler, registerErrorHandling } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerObservation, requestId } from './observe.js';
 import { registerDocs } from './routes/docs.js';
@@ -34,6 +34,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
     genReqId: requestId,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    clientErrorHandler: clientErrorHandler(options.logger),
   });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 

@@ -1,4 +1,12 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import { Type } from 'typebox';
 import { StoreUnavailableError } from './store/store.js';
 import { toIssues, type ValidationIssue, type ValidationSource } from './validation.js';
@@ -110,4 +118,29 @@ export function rejectOtherMethods(
       reply.code(405).header('allow', allow.join(', ')).send({ detail: 'Method Not Allowed' }),
     handler: async () => undefined,
   });
+}
+
+/**
+ * For requests Node's HTTP parser rejects before Fastify sees them (malformed, headers too large,
+ * too slow): the same envelope, and a log line, instead of Fastify's default body.
+ */
+export function clientErrorHandler(logger: FastifyBaseLogger) {
+  return (error: NodeJS.ErrnoException, socket: Socket): void => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, detail] =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request not received in time']
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'request headers too large']
+          : [400, 'malformed HTTP request'];
+    logger.info({ status, error: error.code }, 'client error');
+    if (socket.writable) {
+      const body = JSON.stringify({ detail });
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  };
 }

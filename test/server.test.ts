@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
@@ -81,6 +82,20 @@ function postChunked(base: string, chunks: string[], signature: string): Promise
   });
 }
 
+/** Writes raw bytes to the server and returns everything it answers before closing. */
+function raw(base: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
 describe('the built server over a real socket', () => {
   const dir = tempDir();
   const env = {
@@ -136,6 +151,18 @@ describe('the built server over a real socket', () => {
     const big = JSON.stringify(message({ message_id: 'chunked-big', text: 'x'.repeat(4000) }));
     const chunks = big.match(/[\s\S]{1,500}/g) ?? [];
     assert.equal(await postChunked(server.base, chunks, sign(SECRET, big)), 413);
+  });
+
+  it('answers malformed HTTP and oversized headers with the JSON envelope', async () => {
+    const garbage = await raw(server.base, 'HELLO THERE\r\n\r\n');
+    assert.match(garbage, /^HTTP\/1\.1 400 /);
+    assert.match(garbage, /\{"detail":"malformed HTTP request"\}$/);
+    const huge = await raw(
+      server.base,
+      `GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+    );
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assert.equal((await fetch(`${server.base}/health/live`)).status, 200);
   });
 
   it('keeps an acknowledged message through kill -9', async () => {

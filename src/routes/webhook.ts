@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
  * POST /webhook, from raw bytes to stored row:
  *
  * 1. the body is read as raw bytes whatever its content type; more than maxBodyBytes → 413
- * 2. content type not application/json → 415
+ * 2. content type not application/json, or a Content-Encoding (gzip...) → 415
  * 3. no secret configured → 503
  * 4. X-Signature is not the HMAC-SHA256 of those exact bytes → 401
  * 5. not UTF-8, not JSON, or not a valid message (MessageSchema) → 422
@@ -83,6 +83,10 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
   async function checkDelivery(request: FastifyRequest): Promise<void> {
     if (!isJsonContentType(request.headers['content-type'])) {
       throw new HttpError(415, 'content type must be application/json');
+    }
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new HttpError(415, 'content encoding is not supported: send the JSON uncompressed');
     }
     if (secret === null) throw new HttpError(503, 'webhook secret is not configured');
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

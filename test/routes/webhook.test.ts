@@ -522,6 +522,18 @@ for (const kind of storeKinds()) {
         );
       });
 
+      it('a compressed body (Content-Encoding) is a 415', async () => {
+        const response = await postWebhook(t.app, message(), {
+          headers: { 'content-encoding': 'gzip' },
+        });
+        assert.equal(response.statusCode, 415);
+        assert.match(response.json().detail, /encoding/);
+        const identity = await postWebhook(t.app, message(), {
+          headers: { 'content-encoding': 'identity' },
+        });
+        assert.equal(identity.statusCode, 200);
+      });
+
       it('application/json in any case and with parameters is accepted', async () => {
         const types = [
           'application/json; charset=utf-8',
