@@ -78,10 +78,10 @@ function toHttpError(error: FastifyError | Error): HttpError {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'content type must be application/json');
   }
-  const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500)
-    return new HttpError(status, error.message);
-  return new HttpError(500, 'internal server error');
+  const status = fastifyError.statusCode ?? 500;
+  return status >= 400 && status < 500
+    ? new HttpError(status, error.message)
+    : new HttpError(500, 'internal server error');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -11,7 +11,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 function fail(logger: Logger, msg: string, error: unknown): never {
   const err =
     error instanceof Error
-      ? { name: error.name, message: error.message }
+      ? { name: error.name, message: error.message, stack: error.stack }
       : { message: String(error) };
   logger.error({ err }, msg);
   process.exit(1);
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) fail(logger, 'stopped without finishing', `second ${signal}`);
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
     setTimeout(

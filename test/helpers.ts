@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
+import type { LogLevel } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { sign } from '../src/signature.js';
@@ -25,20 +26,25 @@ export function tempDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export const sqliteKind: StoreKind = {
-  name: 'sqlite',
-  async open() {
-    const dir = tempDir();
-    const store = new SqliteStore({ path: join(dir.path, 'app.db') });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        dir.remove();
-      },
-    };
-  },
-};
+/** A SQLite store in a fresh temporary directory, or at `path` (left in place) when given. */
+export function sqliteAt(path?: string): StoreKind {
+  return {
+    name: 'sqlite',
+    async open() {
+      const dir = path === undefined ? tempDir() : null;
+      const store = new SqliteStore({ path: path ?? join(dir?.path ?? '', 'app.db') });
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          dir?.remove();
+        },
+      };
+    },
+  };
+}
+
+export const sqliteKind: StoreKind = sqliteAt();
 
 /** Every store the HTTP and contract suites run against. */
 export function storeKinds(): StoreKind[] {
@@ -78,6 +84,7 @@ export interface TestApp {
 
 export interface TestAppOptions {
   secret?: string | null;
+  logLevel?: LogLevel;
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
   kind?: StoreKind;
@@ -88,7 +95,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const { logs, stream } = captureLogs();
   const app = await buildApp({
     store,
-    logger: createLogger('debug', stream),
+    logger: createLogger(options.logLevel ?? 'debug', stream),
     webhookSecret: options.secret === undefined ? SECRET : options.secret,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { buildApp } from '../src/app.js';
-import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
 import { sign } from '../src/signature.js';
-import {
-  captureLogs,
-  message,
-  postWebhook,
-  SECRET,
-  sqliteKind,
-  type TestApp,
-  testApp,
-} from './helpers.js';
+import { message, postWebhook, SECRET, type TestApp, testApp } from './helpers.js';
 
 describe('request log lines', () => {
   let t: TestApp;
@@ -115,25 +104,16 @@ describe('request log lines', () => {
 
 describe('LOG_LEVEL', () => {
   it('filters request lines like any other', async () => {
-    const { store, cleanup } = await sqliteKind.open();
-    const { logs, stream } = captureLogs();
-    const app = await buildApp({
-      store,
-      logger: createLogger('error', stream),
-      webhookSecret: SECRET,
-      maxBodyBytes: 65536,
-      metrics: createMetrics({ processMetrics: false }),
-    });
+    const t = await testApp({ logLevel: 'error' });
     try {
-      await postWebhook(app, message());
-      await postWebhook(app, message(), { headers: { 'x-signature': 'bad' } });
+      await postWebhook(t.app, message());
+      await postWebhook(t.app, message(), { headers: { 'x-signature': 'bad' } });
       assert.deepEqual(
-        logs.lines.map((l) => [l.level, l.status]),
+        t.logs.lines.map((l) => [l.level, l.status]),
         [['ERROR', 401]],
       );
     } finally {
-      await app.close();
-      await cleanup();
+      await t.close();
     }
   });
 });

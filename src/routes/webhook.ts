@@ -94,12 +94,14 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
     if (!verify(secret, body, typeof signature === 'string' ? signature : undefined)) {
       throw new HttpError(401, 'invalid signature');
     }
-    const parsed = parseJson(body);
-    const messageId = (parsed as { message_id?: unknown } | null)?.message_id;
-    if (typeof messageId === 'string' && messageId !== '') {
-      request.webhook = { result: 'validation_error', dup: false, message_id: messageId };
-    }
-    request.body = parsed;
+    request.body = parseJson(body);
+  }
+
+  /** The message_id of a parsed body, for the log line; never read from unverified bytes. */
+  function messageIdOf(body: unknown): string | undefined {
+    if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
+    const id = (body as { message_id?: unknown }).message_id;
+    return typeof id === 'string' && id !== '' ? id : undefined;
   }
 
   app.post<{ Body: Message }>('/webhook', {
@@ -129,28 +131,24 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
     preValidation: checkDelivery,
     handler: async (request) => {
       const outcome = await store.insert(request.body);
-      request.webhook = {
-        result: outcome,
-        dup: outcome === 'duplicate',
-        message_id: request.body.message_id,
-      };
+      request.webhook = { result: outcome, dup: outcome === 'duplicate' };
       return { status: 'ok' as const };
     },
   });
 
   rejectOtherMethods(app, '/webhook', ['POST']);
 
-  // Every answer gets its result, including those Fastify sends itself (413): 200s carry the
+  // Every answer gets its result, including those Fastify sends itself (413): a 200 carries the
   // handler's created/duplicate, anything else follows from its status.
   app.addHook('onSend', async (request, reply) => {
     const status = reply.statusCode;
-    const seen = request.webhook;
     let result: WebhookResult;
-    if (status === 200 && seen !== null) result = seen.result;
+    if (status === 200 && request.webhook !== null) result = request.webhook.result;
     else if (status === 503 && secret === null) result = 'not_configured';
     else result = RESULT_BY_STATUS[status] ?? 'error';
     request.webhook = { result, dup: result === 'duplicate' };
-    if (seen?.message_id !== undefined) request.webhook.message_id = seen.message_id;
+    const messageId = messageIdOf(request.body);
+    if (messageId !== undefined) request.webhook.message_id = messageId;
   });
 };
 

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { buildApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { captureLogs, storeKinds, tempDir, testApp } from '../helpers.js';
+import { sqliteAt, storeKinds, tempDir, testApp } from '../helpers.js';
 
 for (const kind of storeKinds()) {
   describe(`health (${kind.name})`, () => {
@@ -40,21 +37,17 @@ for (const kind of storeKinds()) {
 }
 
 describe('health (sqlite faults)', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
   it('ready is 503 naming the schema when a migration is missing', async () => {
-    const dir = tempDir();
-    const path = join(dir.path, 'app.db');
-    const store = new SqliteStore({ path });
-    const app = await buildApp({
-      store,
-      logger: createLogger('error', captureLogs().stream),
-      webhookSecret: 's',
-      maxBodyBytes: 1000,
-    });
+    const path = join(dir.path, 'unmigrated.db');
+    const t = await testApp({ kind: sqliteAt(path) });
     try {
       const other = new Database(path);
       other.prepare('DELETE FROM schema_migrations').run();
       other.close();
-      const ready = await app.inject('/health/ready');
+      const ready = await t.app.inject('/health/ready');
       assert.equal(ready.statusCode, 503);
       assert.deepEqual(ready.json().checks, {
         database: 'ok',
@@ -62,30 +55,20 @@ describe('health (sqlite faults)', () => {
         secret: 'ok',
       });
     } finally {
-      await app.close();
-      await store.close();
-      dir.remove();
+      await t.close();
     }
   });
 
-  it('ready is 503 naming the database when it does not answer', async () => {
-    const dir = tempDir();
-    const store = new SqliteStore({ path: join(dir.path, 'app.db') });
-    const app = await buildApp({
-      store,
-      logger: createLogger('error', captureLogs().stream),
-      webhookSecret: 's',
-      maxBodyBytes: 1000,
-    });
+  it('ready is 503 naming the database when it does not answer; live stays 200', async () => {
+    const t = await testApp({ kind: sqliteAt(join(dir.path, 'closed.db')) });
     try {
-      await store.close();
-      const ready = await app.inject('/health/ready');
+      await t.store.close();
+      const ready = await t.app.inject('/health/ready');
       assert.equal(ready.statusCode, 503);
       assert.match(ready.json().checks.database, /^no answer: /);
-      assert.equal((await app.inject('/health/live')).statusCode, 200);
+      assert.equal((await t.app.inject('/health/live')).statusCode, 200);
     } finally {
-      await app.close();
-      dir.remove();
+      await t.close();
     }
   });
 });
