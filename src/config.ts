@@ -101,7 +101,8 @@ export function loadConfig(
   const env: Record<string, string> = {};
   for (const name of Object.keys(EnvSchema.properties)) {
     const value = environment[name];
-    if (value !== undefined && value !== '') env[name] = value;
+    if (value !== undefined && value !== '')
+      env[name] = name === 'LOG_LEVEL' ? value.toUpperCase() : value;
   }
   if (!validateEnv(env)) {
     const error = validateEnv.errors?.[0];
@@ -112,7 +113,7 @@ export function loadConfig(
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? null,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd),
-    logLevel: LOG_LEVELS[env.LOG_LEVEL.toUpperCase()] ?? 'info',
+    logLevel: LOG_LEVELS[env.LOG_LEVEL] ?? 'info',
     host: env.HOST,
     port: Number(env.PORT),
     maxBodyBytes: Number(env.MAX_BODY_BYTES),
