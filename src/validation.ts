@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { decodeCursor } from './cursor.js';
 import { isInstant } from './instant.js';
 
 /**
@@ -24,6 +25,12 @@ ajv.addFormat('utc-instant', { type: 'string', validate: isInstant });
  * cannot be stored as UTF-8 and read back unchanged.
  */
 ajv.addFormat('unicode', { type: 'string', validate: (value: string) => value.isWellFormed() });
+
+/** A `cursor` this service handed out (see cursor.ts). */
+ajv.addFormat('cursor', {
+  type: 'string',
+  validate: (value: string) => decodeCursor(value) !== null,
+});
 
 /** One problem, in the shape FastAPI/Pydantic use for their 422 responses. */
 export interface ValidationIssue {
@@ -67,6 +74,8 @@ function describe(source: ValidationSource, error: ErrorObject): [type: string, 
     case 'format':
       if (p.format === 'unicode')
         return ['string_unicode', 'String should not contain unpaired surrogates'];
+      if (p.format === 'cursor')
+        return ['cursor_invalid', 'Input should be a next_cursor value returned by this endpoint'];
       return [
         'datetime_parsing',
         'Input should be a real UTC instant written YYYY-MM-DDTHH:MM:SSZ, with an optional fraction of 1 to 6 digits before the Z',

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { decodeCursor, encodeCursor, positionOf } from '../cursor.js';
 import { ErrorBody, rejectOtherMethods, ValidationErrorBody } from '../errors.js';
 import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
 import type { Store } from '../store/store.js';
@@ -36,6 +37,14 @@ export const ListQuery = Type.Object({
       description: 'case-insensitive substring of text, in every script; %, _ and \\ are literal',
     }),
   ),
+  cursor: Type.Optional(
+    Type.String({
+      format: 'cursor',
+      description:
+        'next_cursor of the previous page: start right after its last message (offset then ' +
+        'counts from there). Deep pages cost as little as the first',
+    }),
+  ),
 });
 
 type ListQuery = Static<typeof ListQuery>;
@@ -45,6 +54,9 @@ const MessagePageSchema = Type.Object({
   total: Type.Integer({ description: 'messages matching the filters, over all pages' }),
   limit: Type.Integer(),
   offset: Type.Integer(),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'pass as cursor to get the next page; null on the last page',
+  }),
 });
 
 const DIGITS = /^[0-9]+$/;
@@ -77,9 +89,12 @@ const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store 
     },
     preValidation: normaliseQuery,
     handler: async (request) => {
-      const { limit = DEFAULT_LIMIT, offset = 0, from, since, q } = request.query;
-      const page = await store.list({ from, since, q }, { limit, offset });
-      return { data: page.data, total: page.total, limit, offset };
+      const { limit = DEFAULT_LIMIT, offset = 0, from, since, q, cursor } = request.query;
+      const after = cursor === undefined ? undefined : (decodeCursor(cursor) ?? undefined);
+      const page = await store.list({ from, since, q }, { limit, offset, after });
+      const last = page.data.at(-1);
+      const next_cursor = page.more && last !== undefined ? encodeCursor(positionOf(last)) : null;
+      return { data: page.data, total: page.total, limit, offset, next_cursor };
     },
   });
   rejectOtherMethods(app, '/messages', ['GET']);

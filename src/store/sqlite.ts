@@ -179,14 +179,20 @@ export class SqliteStore implements Store {
         params.push(fold(filter.q));
       }
       const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-      const data = this.statement(
-        `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages ${clause}
-         ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
-      ).all(...params, page.limit, page.offset) as StoredMessage[];
       const { total } = this.statement(`SELECT count(*) AS total FROM messages ${clause}`).get(
         ...params,
       ) as { total: number };
-      return { data, total };
+      if (page.after !== undefined) {
+        where.push('(ts_us, message_id) > (?, ?)');
+        params.push(page.after.instant, page.after.messageId);
+      }
+      const pageClause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+      const rows = this.statement(
+        `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages ${pageClause}
+         ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+      ).all(...params, page.limit + 1, page.offset) as StoredMessage[];
+      const more = rows.length > page.limit;
+      return { data: more ? rows.slice(0, page.limit) : rows, total, more };
     });
   }
 

@@ -1,3 +1,4 @@
+import type { Position } from '../cursor.js';
 import type { Message } from '../message.js';
 
 /**
@@ -12,7 +13,10 @@ export interface Store {
    */
   insert(message: Message): Promise<InsertOutcome>;
 
-  /** One page of the messages matching `filter`, in (instant of ts, message_id) order. */
+  /**
+   * One page of the messages matching `filter`, in (instant of ts, message_id) order: those
+   * after `page.after` (all when it is absent), skipping `page.offset`, at most `page.limit`.
+   */
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
   stats(): Promise<Stats>;
@@ -38,6 +42,8 @@ export interface ListFilter {
 export interface Page {
   limit: number;
   offset: number;
+  /** start after this position (a cursor); the offset then counts from there */
+  after?: Position;
 }
 
 export interface StoredMessage {
@@ -50,8 +56,10 @@ export interface StoredMessage {
 
 export interface MessagePage {
   data: StoredMessage[];
-  /** every message matching the filter, not just this page */
+  /** every message matching the filter, not just this page (nor only those after the cursor) */
   total: number;
+  /** whether more messages follow this page */
+  more: boolean;
 }
 
 export interface Stats {

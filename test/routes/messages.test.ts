@@ -8,6 +8,7 @@ interface PageBody {
   total: number;
   limit: number;
   offset: number;
+  next_cursor: string | null;
 }
 
 async function get(t: TestApp, query: string): Promise<PageBody> {
@@ -37,7 +38,13 @@ for (const kind of storeKinds()) {
       afterEach(() => t.close());
 
       it('returns an empty page with the defaults', async () => {
-        assert.deepEqual(await get(t, ''), { data: [], total: 0, limit: 50, offset: 0 });
+        assert.deepEqual(await get(t, ''), {
+          data: [],
+          total: 0,
+          limit: 50,
+          offset: 0,
+          next_cursor: null,
+        });
       });
 
       it('returns text: null for a message sent without text', async () => {
@@ -138,6 +145,56 @@ for (const kind of storeKinds()) {
         const beyond = await get(t, '?offset=30');
         assert.deepEqual(beyond.data, []);
         assert.equal(beyond.total, 30);
+      });
+
+      it('walks every page through next_cursor, as offsets would', async () => {
+        for (const filter of ['', '&from=%2B14155550100', '&q=a&since=2025-01-15T10:05:00Z']) {
+          const byOffset = ids(await get(t, `?limit=100${filter}`));
+          const walked: string[] = [];
+          let page = await get(t, `?limit=4${filter}`);
+          for (let pages = 0; pages < 50; pages++) {
+            walked.push(...ids(page));
+            assert.equal(page.total, byOffset.length, `total on every page (${filter})`);
+            if (page.next_cursor === null) break;
+            page = await get(t, `?limit=4${filter}&cursor=${page.next_cursor}`);
+          }
+          assert.deepEqual(walked, byOffset, filter);
+        }
+        const last = await get(t, '?limit=30');
+        assert.equal(last.next_cursor, null, 'no cursor when nothing follows');
+        const first = await get(t, '?limit=10');
+        assert.equal(typeof first.next_cursor, 'string');
+        const skipped = await get(t, `?limit=5&offset=5&cursor=${first.next_cursor}`);
+        assert.deepEqual(
+          ids(skipped),
+          all.slice(15, 20).map((m) => m.message_id),
+          'offset counts from the cursor',
+        );
+      });
+
+      it('rejects a cursor it did not make, an empty one, and one given twice', async () => {
+        const made = (json: string) => Buffer.from(json).toString('base64url');
+        const { next_cursor } = await get(t, '?limit=1');
+        for (const value of [
+          '',
+          'abc',
+          '!!',
+          made('[1,"m1"]'),
+          made('["1.5","m1"]'),
+          made('["1",""]'),
+          made('["1","m1",3]'),
+          made('{"a":1}'),
+          `${next_cursor}=`,
+        ]) {
+          const issues = await rejected(t, `?cursor=${encodeURIComponent(value)}`);
+          assert.deepEqual(
+            issues.map((i) => [i.loc, i.type]),
+            [[['query', 'cursor'], 'cursor_invalid']],
+            value,
+          );
+        }
+        const twice = await rejected(t, `?cursor=${next_cursor}&cursor=${next_cursor}`);
+        assert.deepEqual(twice[0]?.type, 'multiple_values');
       });
 
       it('accepts limit 1 and 100, and leading zeros', async () => {

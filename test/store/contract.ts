@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { positionOf } from '../../src/cursor.js';
 import type { Message } from '../../src/message.js';
 import type { Store } from '../../src/store/store.js';
 import { byCodePoint, type StoreKind } from '../helpers.js';
@@ -45,6 +46,7 @@ export function storeContract(kind: StoreKind): void {
           },
         ],
         total: 1,
+        more: false,
       });
     });
 
@@ -88,6 +90,70 @@ export function storeContract(kind: StoreKind): void {
         order.slice(3, 5),
       );
       assert.equal(page.total, 6);
+    });
+
+    it('pages after a position: equal instants, more, and a total over all matches', async () => {
+      // equal instants written three ways, so only message_id separates them
+      const spellings = [
+        '2025-01-15T10:00:00Z',
+        '2025-01-15T10:00:00.0Z',
+        '2025-01-15T10:00:00.000000Z',
+      ];
+      const ids = Array.from({ length: 23 }, (_, i) => `k${String.fromCodePoint(0x41 + i * 997)}`);
+      for (const [i, id] of ids.entries()) {
+        await store.insert(msg(id, { ts: spellings[i % 3], from: i % 2 ? '+111' : '+222' }));
+      }
+      await store.insert(msg('before', { ts: '2025-01-15T09:59:59.999999Z' }));
+      await store.insert(msg('later', { ts: '2025-01-15T10:00:00.000001Z' }));
+      const expected = (await store.list({}, everything)).data.map((m) => m.message_id);
+      assert.equal(expected.length, 25);
+
+      const walked: string[] = [];
+      let page = await store.list({}, { limit: 4, offset: 0 });
+      for (;;) {
+        walked.push(...page.data.map((m) => m.message_id));
+        assert.equal(page.total, 25, 'total ignores the position');
+        const last = page.data.at(-1);
+        if (!page.more || last === undefined) break;
+        page = await store.list({}, { limit: 4, offset: 0, after: positionOf(last) });
+      }
+      assert.deepEqual(walked, expected);
+
+      // the offset counts from the position; filters still apply
+      const third = expected[2] as string;
+      const from3 = await store.list(
+        {},
+        {
+          limit: 3,
+          offset: 2,
+          after: positionOf({ ts: spellings[0] as string, message_id: third }),
+        },
+      );
+      assert.deepEqual(
+        from3.data.map((m) => m.message_id),
+        expected.slice(5, 8),
+      );
+      const evens = await store.list(
+        { from: '+222' },
+        {
+          limit: 100,
+          offset: 0,
+          after: positionOf({ ts: spellings[0] as string, message_id: third }),
+        },
+      );
+      const allEvens = (await store.list({ from: '+222' }, everything)).data.map(
+        (m) => m.message_id,
+      );
+      assert.deepEqual(
+        evens.data.map((m) => m.message_id),
+        allEvens.filter((id) => expected.indexOf(id) > 2),
+      );
+      assert.equal(evens.total, allEvens.length);
+      assert.equal(evens.more, false);
+
+      const exact = await store.list({}, { limit: 25, offset: 0 });
+      assert.equal(exact.more, false, 'a page that ends exactly at the last message has no more');
+      assert.equal((await store.list({}, { limit: 24, offset: 0 })).more, true);
     });
 
     it('filters by sender, since (inclusive) and q, alone and together', async () => {

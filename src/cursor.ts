@@ -1,0 +1,46 @@
+import { parseInstant } from './instant.js';
+
+/**
+ * The opaque `cursor` of GET /messages: the position of a message in list order, that is the
+ * instant of its `ts` and its `message_id`. A page that starts at a cursor holds the messages
+ * that come after that position, so deep pages cost no more than the first (keyset paging).
+ *
+ * On the wire it is base64url of the JSON array `[instant in microseconds as a string, id]`.
+ */
+
+export interface Position {
+  /** microseconds since the Unix epoch (see instant.ts) */
+  instant: bigint;
+  messageId: string;
+}
+
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+export function encodeCursor(position: Position): string {
+  return Buffer.from(JSON.stringify([String(position.instant), position.messageId])).toString(
+    'base64url',
+  );
+}
+
+/** The position a cursor names, or null when it is not one this service made. */
+export function decodeCursor(cursor: string): Position | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length !== 2) return null;
+  const [instant, messageId] = value as unknown[];
+  if (typeof instant !== 'string' || !INTEGER.test(instant)) return null;
+  if (typeof messageId !== 'string' || messageId === '' || !messageId.isWellFormed()) return null;
+  return { instant: BigInt(instant), messageId };
+}
+
+/** The position of a stored message, from its ts as sent. */
+export function positionOf(message: { ts: string; message_id: string }): Position {
+  const instant = parseInstant(message.ts);
+  if (instant === null) throw new TypeError(`stored ts is not an instant: ${message.ts}`);
+  return { instant, messageId: message.message_id };
+}
