@@ -33,6 +33,16 @@ const EnvSchema = Type.Object({
     pattern: '^0*[1-9][0-9]{0,8}$',
     description: 'a whole number of bytes from 1 to 999999999',
   }),
+  DATABASE_POOL_SIZE: Type.String({
+    default: '10',
+    pattern: '^0*(?:[1-9][0-9]?|100)$',
+    description: 'a whole number of connections from 1 to 100 (PostgreSQL only)',
+  }),
+  DATABASE_TIMEOUT_MS: Type.String({
+    default: '5000',
+    pattern: '^0*(?:[1-9][0-9]{2,4}|[1-5][0-9]{5}|600000)$',
+    description: 'a whole number of milliseconds from 100 to 600000 (PostgreSQL only)',
+  }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -41,7 +51,19 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type DatabaseConfig =
   | { kind: 'sqlite' /** a file path, or ':memory:' */; path: string }
-  | { kind: 'postgres'; url: string };
+  | ({ kind: 'postgres'; url: string } & PostgresSettings);
+
+export interface PostgresSettings {
+  /** most connections one process opens (DATABASE_POOL_SIZE) */
+  poolSize: number;
+  /**
+   * DATABASE_TIMEOUT_MS: the longest wait for a connection, a lock or a statement, so that a
+   * stuck database turns into a 503 instead of a request that hangs
+   */
+  timeoutMs: number;
+}
+
+export const POSTGRES_DEFAULTS: PostgresSettings = { poolSize: 10, timeoutMs: 5000 };
 
 export interface Config {
   /** null when unset or empty: the service then refuses webhooks with 503 and is not ready */
@@ -78,8 +100,12 @@ const LOG_LEVELS: Record<string, LogLevel> = {
  * SQLAlchemy spellings `sqlite://` and `sqlite:///:memory:`), as in SQLAlchemy; relative paths
  * are resolved against `cwd`.
  */
-export function parseDatabaseUrl(url: string, cwd: string): DatabaseConfig {
-  if (/^postgres(?:ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+export function parseDatabaseUrl(
+  url: string,
+  cwd: string,
+  postgres: PostgresSettings = POSTGRES_DEFAULTS,
+): DatabaseConfig {
+  if (/^postgres(?:ql)?:\/\//.test(url)) return { kind: 'postgres', url, ...postgres };
   const rest = url.slice('sqlite://'.length);
   if (rest === '' || rest === ':memory:' || rest === '/:memory:')
     return { kind: 'sqlite', path: ':memory:' };
@@ -112,7 +138,10 @@ export function loadConfig(
   }
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? null,
-    database: parseDatabaseUrl(env.DATABASE_URL, cwd),
+    database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
+      poolSize: Number(env.DATABASE_POOL_SIZE),
+      timeoutMs: Number(env.DATABASE_TIMEOUT_MS),
+    }),
     logLevel: LOG_LEVELS[env.LOG_LEVEL] ?? 'info',
     host: env.HOST,
     port: Number(env.PORT),

@@ -80,6 +80,14 @@ describe('config', () => {
       [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
       [{ DATABASE_URL: 'sqlite:/relative' }, 'DATABASE_URL'],
       [{ DATABASE_URL: 'sqlite:///' }, 'DATABASE_URL'],
+      [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_POOL_SIZE: '101' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_POOL_SIZE: 'ten' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_POOL_SIZE: '-5' }, 'DATABASE_POOL_SIZE'],
+      [{ DATABASE_TIMEOUT_MS: '99' }, 'DATABASE_TIMEOUT_MS'],
+      [{ DATABASE_TIMEOUT_MS: '600001' }, 'DATABASE_TIMEOUT_MS'],
+      [{ DATABASE_TIMEOUT_MS: '5s' }, 'DATABASE_TIMEOUT_MS'],
+      [{ DATABASE_TIMEOUT_MS: '5000.5' }, 'DATABASE_TIMEOUT_MS'],
     ];
     for (const [env, variable] of cases) {
       const error = configError(env);
@@ -107,6 +115,49 @@ describe('config', () => {
     assert.deepEqual(parseDatabaseUrl('postgresql://u@h/db', '/srv'), {
       kind: 'postgres',
       url: 'postgresql://u@h/db',
+      poolSize: 10,
+      timeoutMs: 5000,
     });
+  });
+
+  it('reads the PostgreSQL pool size and timeout, with defaults 10 and 5000 ms', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app' }).database, {
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/app',
+      poolSize: 10,
+      timeoutMs: 5000,
+    });
+    const database = loadConfig({
+      DATABASE_URL: 'postgresql://db/app',
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_TIMEOUT_MS: '1500',
+    }).database;
+    assert.deepEqual(database, {
+      kind: 'postgres',
+      url: 'postgresql://db/app',
+      poolSize: 25,
+      timeoutMs: 1500,
+    });
+    for (const [size, timeout] of [
+      ['1', '100'],
+      ['100', '600000'],
+      ['007', '0250'],
+    ]) {
+      const bounds = loadConfig({
+        DATABASE_URL: 'postgres://db/app',
+        DATABASE_POOL_SIZE: size,
+        DATABASE_TIMEOUT_MS: timeout,
+      }).database;
+      assert.deepEqual(bounds.kind === 'postgres' ? [bounds.poolSize, bounds.timeoutMs] : null, [
+        Number(size),
+        Number(timeout),
+      ]);
+    }
+  });
+
+  it('validates the PostgreSQL settings with SQLite too, and ignores them there', () => {
+    const config = loadConfig({ DATABASE_POOL_SIZE: '3', DATABASE_TIMEOUT_MS: '' }, '/srv/app');
+    assert.deepEqual(config.database, { kind: 'sqlite', path: '/srv/app/data/app.db' });
+    assert.equal(configError({ DATABASE_POOL_SIZE: '1e3' }).variable, 'DATABASE_POOL_SIZE');
   });
 });
