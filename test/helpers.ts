@@ -1,15 +1,19 @@
 // Every assert.ok in these tests carries a message: without one, a failing assert.ok makes
 // Node re-parse the TypeScript source to describe the failure, which takes minutes.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import type { LogLevel } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { sign } from '../src/signature.js';
+import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 
@@ -46,9 +50,114 @@ export function sqliteAt(path?: string): StoreKind {
 
 export const sqliteKind: StoreKind = sqliteAt();
 
-/** Every store the HTTP and contract suites run against. */
+/**
+ * PostgreSQL for tests: TEST_DATABASE_URL is an administrator's URL (for example
+ * postgres://postgres@127.0.0.1:5432/postgres). When it is set, each test process creates a
+ * database of its own, `webhook_test_<hex>`, opens every store in a fresh schema of that database
+ * (search_path through the URL's `options`), and drops the database when its tests are done.
+ * An unreachable server then fails the tests; when it is unset, the PostgreSQL tests do not run.
+ */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+export function postgresConfigured(): boolean {
+  return TEST_DATABASE_URL !== undefined;
+}
+
+function adminUrl(): string {
+  if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set');
+  return TEST_DATABASE_URL;
+}
+
+/** Runs statements on a short-lived connection to `url`. */
+export async function withClient<T>(
+  url: string,
+  run: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `url` with another database name and, when given, a search_path of one schema. */
+export function databaseUrl(url: string, database: string, schema?: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  if (schema !== undefined) parsed.searchParams.set('options', `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+const createdDatabases: string[] = [];
+let dropRegistered = false;
+
+/**
+ * Drops this process's test databases once its tests are done. Called at a test file's top level
+ * (storeKinds() and postgresKind() do it), where after() applies to the whole file.
+ */
+export function dropTestDatabasesAfterwards(): void {
+  if (dropRegistered || !postgresConfigured()) return;
+  dropRegistered = true;
+  after(async () => {
+    const names = createdDatabases.splice(0);
+    if (names.length === 0) return;
+    await withClient(adminUrl(), async (client) => {
+      for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    });
+  });
+}
+
+/** A new empty database; returns its URL. Dropped after the file's tests (see above). */
+export async function createTestDatabase(): Promise<{ name: string; url: string }> {
+  const name = `webhook_test_${randomBytes(8).toString('hex')}`;
+  await withClient(adminUrl(), (client) =>
+    client.query(`CREATE DATABASE ${name} ENCODING 'UTF8' TEMPLATE template0`),
+  );
+  createdDatabases.push(name);
+  return { name, url: databaseUrl(adminUrl(), name) };
+}
+
+let processDatabase: Promise<{ name: string; url: string }> | null = null;
+
+/**
+ * A new empty schema in this process's test database, and a URL whose connections use it. Stores
+ * opened on different schemas never see each other's rows or migrations.
+ */
+export async function freshSchema(): Promise<{ database: string; schema: string; url: string }> {
+  processDatabase ??= createTestDatabase();
+  const database = await processDatabase.catch((error) => {
+    processDatabase = null;
+    throw error;
+  });
+  const schema = `s_${randomBytes(6).toString('hex')}`;
+  await withClient(database.url, (client) => client.query(`CREATE SCHEMA ${schema}`));
+  return { database: database.name, schema, url: databaseUrl(adminUrl(), database.name, schema) };
+}
+
+/** A PostgreSQL store in a fresh schema, migrated and healthy. Call at a file's top level. */
+export function postgresKind(): StoreKind {
+  dropTestDatabasesAfterwards();
+  return {
+    name: 'postgres',
+    async open() {
+      const { url } = await freshSchema();
+      const store = await openStore({ kind: 'postgres', url, poolSize: 5, timeoutMs: 5000 });
+      const health = await store.check();
+      if (health.database !== 'ok' || health.schema !== 'ok') {
+        await store.close();
+        throw new Error(`PostgreSQL test store is not healthy: ${JSON.stringify(health)}`);
+      }
+      return { store, cleanup: () => store.close() };
+    },
+  };
+}
+
+/** Every store the HTTP and contract suites run against: PostgreSQL too when configured. */
 export function storeKinds(): StoreKind[] {
-  return [sqliteKind];
+  return postgresConfigured() ? [sqliteKind, postgresKind()] : [sqliteKind];
 }
 
 /** Log lines captured as parsed JSON objects, plus the raw text to scan for leaks. */

@@ -1,0 +1,4 @@
+import { postgresConfigured, postgresKind } from '../helpers.js';
+import { storeContract } from './contract.js';
+
+if (postgresConfigured()) storeContract(postgresKind());
