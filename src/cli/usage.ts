@@ -1,0 +1,110 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** What `help` prints, and what a usage error prints on standard error. */
+export const USAGE = `Usage: webhook-receiver <command> [options]
+
+Commands:
+  sign [--secret S] [FILE]
+      Print the hex HMAC-SHA256 signature of FILE's exact bytes (standard input when FILE is
+      omitted or -), as the service expects it in X-Signature.
+
+  send [--url URL] [--secret S] [FILE]
+  send [--url URL] [--secret S] --from E164 --to E164 [--id ID] [--ts TS] [--text T]
+      Sign a message and POST it to URL/webhook as application/json; print the HTTP status
+      and the response body. The message is FILE's exact bytes (standard input when FILE is -,
+      or when neither FILE nor a message option is given), or is built from the options:
+      --id defaults to a random UUID, --ts to the current time (YYYY-MM-DDTHH:MM:SSZ), and
+      without --text the message has no text.
+
+  seed --count N [--seed S] [--database-url URL]
+  seed --file FILE [--database-url URL]
+      Store messages straight into the database, without HTTP; a message_id already stored
+      is counted as a duplicate and left unchanged. --count generates N messages, the same
+      ones for the same --seed (default 1), with ids seed<S>-00000001, seed<S>-00000002, ...
+      --file reads one JSON message per line (- for standard input), checked with the
+      webhook's rules: invalid lines are skipped and reported, blank lines ignored.
+
+  help
+      Print this text (also --help, -h, or no arguments).
+
+Options:
+  --secret S          HMAC key; default $WEBHOOK_SECRET. Prefer the variable: command-line
+                      arguments are visible to other users of the machine.
+  --url URL           where the service listens; default $WEBHOOK_URL, else
+                      http://127.0.0.1:8000
+  --count N           how many messages to generate (0 to 99999999)
+  --seed S            1 to 64 characters from A-Z a-z 0-9 . _ -; default 1
+  --file FILE         a JSON Lines file, or - for standard input
+  --database-url URL  the database, as the service's DATABASE_URL: sqlite:///relative/path,
+                      sqlite:////absolute/path; default $DATABASE_URL, else
+                      sqlite:///./data/app.db
+
+Environment:
+  WEBHOOK_SECRET      the HMAC key (sign, send)
+  WEBHOOK_URL         the service's base URL (send)
+  DATABASE_URL        the database (seed)
+  An empty variable counts as unset.
+
+Exit codes:
+  0  success (send: the service answered 2xx)
+  1  failure: send got another status or could not connect; seed skipped invalid lines or
+     the database failed; a file could not be read
+  2  usage error: unknown command or option, a missing or malformed value, no secret
+`;
+
+/** The command line is wrong: the CLI prints the message and the usage text, and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The command ran and failed: the CLI prints the message and exits 1. */
+export class Failure extends Error {
+  override name = 'Failure';
+}
+
+/** `--help` or `-h` among a command's options: the CLI prints the usage text and exits 0. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+}
+
+/**
+ * parseArgs in strict mode, with its errors turned into UsageErrors; `--help` or `-h` before
+ * any `--` throws HelpRequested.
+ */
+export function parse<T extends ParseArgsConfig['options']>(
+  args: string[],
+  options: T,
+  maxPositionals: number,
+) {
+  const end = args.indexOf('--');
+  const flags = end === -1 ? args : args.slice(0, end);
+  if (flags.includes('--help') || flags.includes('-h')) throw new HelpRequested();
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'`);
+  }
+  return parsed;
+}
+
+/** A variable's value, with an empty one counting as unset (as for the service). */
+export function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The HMAC key from --secret or WEBHOOK_SECRET. */
+export function secretFrom(option: string | undefined): string {
+  const secret = option !== undefined && option !== '' ? option : env('WEBHOOK_SECRET');
+  if (secret === undefined)
+    throw new UsageError('no secret: pass --secret S or set WEBHOOK_SECRET');
+  return secret;
+}
