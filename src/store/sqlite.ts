@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { fold } from '../fold.js';
 import { parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
+import { SqliteSearch } from './sqlite-search.js';
+import { hourOf, openConnection, type Row } from './sqlite-writer.js';
+import { InlineWriter, WorkerWriter, type WriterChannel } from './sqlite-writer-channel.js';
 import {
   type InsertOutcome,
   type ListFilter,
@@ -17,9 +20,6 @@ import {
   StoreUnavailableError,
 } from './store.js';
 
-/** How long a write waits for another connection's lock before the request gets a 503. */
-const BUSY_TIMEOUT_MS = 5000;
-
 /**
  * SQLite result codes that mean "the database cannot serve this now": locked, read-only, full,
  * I/O failure, unopenable. Anything else is a bug and surfaces as a 500.
@@ -27,7 +27,7 @@ const BUSY_TIMEOUT_MS = 5000;
 const UNAVAILABLE =
   /^SQLITE_(BUSY|LOCKED|READONLY|FULL|IOERR|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
 
-function unavailable(error: unknown): unknown {
+export function unavailable(error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE.test(code)) {
     return new StoreUnavailableError(`${code}: ${(error as Error).message}`, { cause: error });
@@ -35,8 +35,7 @@ function unavailable(error: unknown): unknown {
   return error;
 }
 
-/** message_id, sender, recipient, ts, ts_us, text, text_folded */
-type Row = [string, string, string, string, bigint, string | null, string | null];
+const MICROS_PER_HOUR = 3_600_000_000n;
 
 interface PendingInsert {
   row: Row;
@@ -50,36 +49,36 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded store: one better-sqlite3 connection in WAL mode with synchronous=FULL, so a
- * committed row survives a process crash and a power loss.
+ * The embedded store. A file database gets two connections in WAL mode: this thread reads, and
+ * a worker thread writes (sqlite-writer.ts), so an fsync or another process's lock never stalls
+ * the event loop. `:memory:` has one connection, written inline.
  *
- * Writes are group-committed: inserts that arrive during one turn of the event loop are written
- * in one transaction (one fsync) at the end of that turn, and each caller then gets its own
- * outcome. No request waits on a timer; a lone insert commits on the same turn.
+ * Writes are group-committed: inserts that arrive while a batch is being committed wait and go
+ * together in the next batch (one transaction, one fsync); a lone insert is sent at the end of
+ * the event-loop turn it arrived in, never after a timer. Each caller gets its own outcome, once
+ * its batch is committed (synchronous=FULL: on disk).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly latestVersion: number;
+  private readonly writer: WriterChannel;
+  private readonly search: SqliteSearch;
   private pending: PendingInsert[] = [];
-  private readonly insertOne: Database.Statement;
-  private readonly insertBatch: Database.Transaction<(batch: PendingInsert[]) => InsertOutcome[]>;
+  private writing = false;
+  private flushScheduled = false;
+  private idle: (() => void) | null = null;
   private readonly queries = new Map<string, Database.Statement>();
+  private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(options: SqliteStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    const memory = options.path === ':memory:';
+    if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+    this.db = openConnection(options.path);
     this.latestVersion = this.migrate();
-
-    this.insertOne = this.db.prepare(
-      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (message_id) DO NOTHING`,
-    );
-    this.insertBatch = this.db.transaction((batch: PendingInsert[]) =>
-      batch.map(({ row }) => (this.insertOne.run(row).changes === 1 ? 'created' : 'duplicate')),
-    );
+    this.writer = memory ? new InlineWriter(this.db) : new WorkerWriter(options.path);
+    this.search = new SqliteSearch((sql) => this.statement(sql));
+    const readTransaction = this.db.transaction((read: () => unknown) => read());
+    this.snapshot = <T>(read: () => T) => readTransaction(read) as T;
   }
 
   /** Applies pending migrations, each in its own write transaction; returns the schema version. */
@@ -124,25 +123,38 @@ export class SqliteStore implements Store {
     ];
     return new Promise((resolve, reject) => {
       this.pending.push({ row, resolve, reject });
-      if (this.pending.length === 1) setImmediate(this.flush);
+      if (!this.writing && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
     });
   }
 
-  /** Commits every insert queued since the last flush in one transaction. */
+  /** Sends every insert queued since the last batch as one batch; the next waits for it. */
   private readonly flush = (): void => {
+    this.flushScheduled = false;
     const batch = this.pending;
+    if (this.writing || batch.length === 0) return;
     this.pending = [];
-    if (batch.length === 0) return;
-    let outcomes: InsertOutcome[];
-    try {
-      outcomes = this.insertBatch.immediate(batch);
-    } catch (error) {
-      const reason = unavailable(error);
-      for (const insert of batch) insert.reject(reason);
-      return;
-    }
-    for (const [i, insert] of batch.entries()) insert.resolve(outcomes[i] as InsertOutcome);
+    this.writing = true;
+    this.writer.write(batch.map((insert) => insert.row)).then(
+      (outcomes) => {
+        for (const [i, insert] of batch.entries()) insert.resolve(outcomes[i] as InsertOutcome);
+        this.next();
+      },
+      (error: unknown) => {
+        const reason = unavailable(error);
+        for (const insert of batch) insert.reject(reason);
+        this.next();
+      },
+    );
   };
+
+  private next(): void {
+    this.writing = false;
+    if (this.pending.length > 0) this.flush();
+    else this.idle?.();
+  }
 
   /** A prepared statement per distinct SQL text, prepared on first use. */
   private statement(sql: string): Database.Statement {
@@ -154,9 +166,10 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  private read<T>(run: () => T): Promise<T> {
+  /** Runs `read` on one consistent snapshot of the database. */
+  private read<T>(read: () => T): Promise<T> {
     try {
-      return Promise.resolve(run());
+      return Promise.resolve(this.snapshot(read));
     } catch (error) {
       return Promise.reject(unavailable(error));
     }
@@ -164,70 +177,97 @@ export class SqliteStore implements Store {
 
   list(filter: ListFilter, page: Page): Promise<MessagePage> {
     return this.read(() => {
+      const since = filter.since === undefined ? undefined : parseInstant(filter.since);
+      const q = filter.q === undefined ? undefined : fold(filter.q);
       const where: string[] = [];
       const params: unknown[] = [];
       if (filter.from !== undefined) {
         where.push('sender = ?');
         params.push(filter.from);
       }
-      if (filter.since !== undefined) {
+      if (since !== undefined && since !== null) {
         where.push('ts_us >= ?');
-        params.push(parseInstant(filter.since));
+        params.push(since);
       }
-      if (filter.q !== undefined) {
-        where.push('instr(text_folded, ?) > 0');
-        params.push(fold(filter.q));
-      }
-      const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-      const { total } = this.statement(`SELECT count(*) AS total FROM messages ${clause}`).get(
-        ...params,
-      ) as { total: number };
+      const total =
+        q === undefined
+          ? this.count(filter.from, since ?? undefined, where, params)
+          : this.search.count(q, where, params);
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
         params.push(page.after.instant, page.after.messageId);
       }
-      const pageClause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-      const rows = this.statement(
-        `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages ${pageClause}
-         ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
-      ).all(...params, page.limit + 1, page.offset) as StoredMessage[];
+      const rows =
+        q === undefined
+          ? (this.statement(
+              `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
+               ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+               ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+            ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
+          : this.search.page(q, total, where, params, page.limit + 1, page.offset);
       const more = rows.length > page.limit;
       return { data: more ? rows.slice(0, page.limit) : rows, total, more };
     });
   }
 
+  /** Messages from `from` (when given) at or after `since` (when given), from the totals kept. */
+  private count(
+    from: string | undefined,
+    since: bigint | undefined,
+    where: string[],
+    params: unknown[],
+  ): number {
+    const one = (sql: string, ...values: unknown[]) =>
+      (this.statement(sql)
+        .pluck()
+        .get(...values) as number | null | undefined) ?? 0;
+    if (from === undefined && since === undefined)
+      return one('SELECT messages FROM message_totals WHERE id = 1');
+    if (since === undefined)
+      return one('SELECT messages FROM sender_counts WHERE sender = ?', from);
+    if (from === undefined) {
+      // whole hours after the one `since` falls in, plus the rest of that hour
+      const nextHour = (hourOf(since) + 1n) * MICROS_PER_HOUR;
+      return (
+        one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hourOf(since)) +
+        one('SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?', since, nextHour)
+      );
+    }
+    return one(`SELECT count(*) FROM messages WHERE ${where.join(' AND ')}`, ...params);
+  }
+
   stats(): Promise<Stats> {
     return this.read(() => {
       const totals = this.statement(
-        'SELECT count(*) AS total, count(DISTINCT sender) AS senders FROM messages',
-      ).get() as { total: number; senders: number };
+        'SELECT messages, senders FROM message_totals WHERE id = 1',
+      ).get() as { messages: number; senders: number };
       const perSender = this.statement(
-        `SELECT sender AS "from", count(*) AS count FROM messages
-         GROUP BY sender ORDER BY count DESC, sender ASC LIMIT 10`,
+        `SELECT sender AS "from", messages AS count FROM sender_counts
+         ORDER BY messages DESC, sender ASC LIMIT 10`,
       ).all() as { from: string; count: number }[];
-      const first = this.statement(
-        'SELECT ts FROM messages ORDER BY ts_us ASC, message_id ASC LIMIT 1',
-      ).get() as { ts: string } | undefined;
+      const first = this.statement('SELECT ts FROM messages ORDER BY ts_us, message_id LIMIT 1')
+        .pluck()
+        .get() as string | undefined;
       const last = this.statement(
         'SELECT ts FROM messages ORDER BY ts_us DESC, message_id DESC LIMIT 1',
-      ).get() as { ts: string } | undefined;
+      )
+        .pluck()
+        .get() as string | undefined;
       return {
-        total_messages: totals.total,
+        total_messages: totals.messages,
         senders_count: totals.senders,
         messages_per_sender: perSender,
-        first_message_ts: first?.ts ?? null,
-        last_message_ts: last?.ts ?? null,
+        first_message_ts: first ?? null,
+        last_message_ts: last ?? null,
       };
     });
   }
 
   async check(): Promise<StoreHealth> {
     try {
-      const { version } = this.statement(
-        'SELECT max(version) AS version FROM schema_migrations',
-      ).get() as {
-        version: number | null;
-      };
+      const version = this.statement('SELECT max(version) FROM schema_migrations').pluck().get() as
+        | number
+        | null;
       const schema =
         version === this.latestVersion
           ? 'ok'
@@ -238,8 +278,24 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Messages written but not yet in the search index (searches scan them directly). */
+  searchBacklog(): number {
+    return this.statement(
+      `SELECT coalesce(max(seq), 0) - (SELECT indexed_through FROM search_index) FROM messages`,
+    )
+      .pluck()
+      .get() as number;
+  }
+
+  /** Commits every pending insert, then stops the writer and closes the database. */
   async close(): Promise<void> {
-    this.flush();
+    if (this.writing || this.pending.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        this.flush();
+      });
+    }
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -51,7 +51,7 @@ describe('health (sqlite faults)', () => {
       assert.equal(ready.statusCode, 503);
       assert.deepEqual(ready.json().checks, {
         database: 'ok',
-        schema: 'at version 0 of 1',
+        schema: 'at version 0 of 2',
         secret: 'ok',
       });
     } finally {

@@ -18,6 +18,77 @@ function msg(id: string, fields: Partial<Message> = {}): Message {
 
 const everything = { limit: 100, offset: 0 };
 
+/** A small deterministic random number generator (mulberry32), so failures reproduce. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random messages over a few hours around two hour boundaries, one before 1970. */
+export function randomMessages(count: number, seed: number): Message[] {
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const alphabet = [
+    'a',
+    'b',
+    'A',
+    'é',
+    'É',
+    'σ',
+    'Σ',
+    'ß',
+    '%',
+    '_',
+    '\\',
+    '"',
+    ' ',
+    '😀',
+    'ab',
+    'ba',
+  ];
+  const bases = ['2025-01-15T09', '2025-01-15T10', '1969-12-31T23', '1970-01-01T00'];
+  return Array.from({ length: count }, (_, i) => {
+    const minute = String(Math.floor(next() * 60)).padStart(2, '0');
+    const second = String(Math.floor(next() * 60)).padStart(2, '0');
+    const fraction = next() < 0.3 ? `.${Math.floor(next() * 1000)}` : '';
+    const length = Math.floor(next() * 12);
+    const text = next() < 0.1 ? null : Array.from({ length }, () => pick(alphabet)).join('');
+    return msg(`r${String(Math.floor(next() * 1000)).padStart(3, '0')}-${i}`, {
+      from: pick(['+111', '+222', '+333', '+444']),
+      ts: `${pick(bases)}:${minute}:${second}${fraction}Z`,
+      text,
+    });
+  });
+}
+
+/** What list() must return for `filter`, computed the slow, obvious way. */
+export function expectedIds(messages: Message[], filter: Parameters<Store['list']>[0]): string[] {
+  const lower = (s: string) =>
+    Array.from(s, (c) => (c === 'İ' ? 'i' : c.toLowerCase())).join('');
+  const instant = (ts: string) => {
+    const [whole = '', fraction = ''] = ts.slice(0, -1).split('.');
+    return BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));
+  };
+  return messages
+    .filter((m) => filter.from === undefined || m.from === filter.from)
+    .filter((m) => filter.since === undefined || instant(m.ts) >= instant(filter.since))
+    .filter(
+      (m) =>
+        filter.q === undefined ||
+        (typeof m.text === 'string' && lower(m.text).includes(lower(filter.q))),
+    )
+    .sort((a, b) => {
+      const d = instant(a.ts) - instant(b.ts);
+      return d !== 0n ? (d < 0n ? -1 : 1) : byCodePoint(a.message_id, b.message_id);
+    })
+    .map((m) => m.message_id);
+}
+
 /** The behaviour every Store implementation must have; run by each implementation's test file. */
 export function storeContract(kind: StoreKind): void {
   describe(`Store contract (${kind.name})`, () => {
@@ -154,6 +225,60 @@ export function storeContract(kind: StoreKind): void {
       const exact = await store.list({}, { limit: 25, offset: 0 });
       assert.equal(exact.more, false, 'a page that ends exactly at the last message has no more');
       assert.equal((await store.list({}, { limit: 24, offset: 0 })).more, true);
+    });
+
+    it('agrees with a brute-force model on random data: totals, order, pages and search', async () => {
+      const messages = randomMessages(400, 7);
+      await Promise.all(messages.map((m) => store.insert(m)));
+      const next = random(11);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const sinces = [
+        '1969-12-31T23:30:00Z',
+        '1970-01-01T00:00:00Z',
+        '1970-01-01T00:00:00.000001Z',
+        '2025-01-15T09:59:59.999Z',
+        '2025-01-15T10:00:00Z',
+        '2025-01-15T10:30:00.5Z',
+      ];
+      const qs = [
+        'a',
+        'A',
+        'é',
+        'σ',
+        'ab',
+        'ba',
+        'aB',
+        'ÉÉ',
+        '%',
+        '_',
+        '\\',
+        '"',
+        '"a',
+        '😀a',
+        'abab',
+        'a b',
+        'Σσ',
+        'zzz',
+        'ß',
+      ];
+      for (let round = 0; round < 120; round++) {
+        const filter: Parameters<Store['list']>[0] = {};
+        if (next() < 0.4) filter.from = pick(['+111', '+222', '+333', '+444', '+555']);
+        if (next() < 0.4) filter.since = pick(sinces);
+        if (next() < 0.6) filter.q = pick(qs);
+        const ids = expectedIds(messages, filter);
+        const limit = pick([1, 7, 50, 100]);
+        const offset = pick([0, 0, 3, 40]);
+        const page = await store.list(filter, { limit, offset });
+        const label = JSON.stringify({ filter, limit, offset });
+        assert.equal(page.total, ids.length, `total ${label}`);
+        assert.deepEqual(
+          page.data.map((m) => m.message_id),
+          ids.slice(offset, offset + limit),
+          label,
+        );
+        assert.equal(page.more, ids.length > offset + limit, `more ${label}`);
+      }
     });
 
     it('filters by sender, since (inclusive) and q, alone and together', async () => {

@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Message } from '../../src/message.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { sqliteKind, tempDir } from '../helpers.js';
-import { storeContract } from './contract.js';
+import { expectedIds, randomMessages, storeContract } from './contract.js';
 
 storeContract(sqliteKind);
 storeContract({
@@ -57,9 +58,40 @@ describe('SqliteStore', () => {
     const db = new Database(path, { readonly: true });
     assert.deepEqual(db.prepare('SELECT version, name FROM schema_migrations').all(), [
       { version: 1, name: 'messages' },
+      { version: 2, name: 'counts_and_search' },
     ]);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+  });
+
+  it('searches through the trigram index and its unindexed tail alike', async () => {
+    const store = new SqliteStore({ path: join(dir.path, 'search.db') });
+    try {
+      const messages = randomMessages(600, 3);
+      const queries = ['a', 'ab', 'aba', 'ÉÉ', 'é a', '%_', '\\"', '"a', 'abab', 'σσσ', '😀a'];
+      const check = async (label: string) => {
+        for (const q of queries) {
+          const page = await store.list({ q }, { limit: 100, offset: 0 });
+          const ids = expectedIds(messages, { q });
+          assert.equal(page.total, ids.length, `${label}: total for ${q}`);
+          assert.deepEqual(
+            page.data.map((x) => x.message_id),
+            ids.slice(0, 100),
+            `${label}: ${q}`,
+          );
+        }
+      };
+      await Promise.all(messages.slice(0, 300).map((x) => store.insert(x)));
+      for (let i = 0; i < 200 && store.searchBacklog() > 0; i++) await setTimeout(25);
+      assert.equal(store.searchBacklog(), 0, 'the indexer caught up');
+      await Promise.all(messages.slice(300).map((x) => store.insert(x)));
+      await check('half indexed');
+      for (let i = 0; i < 200 && store.searchBacklog() > 0; i++) await setTimeout(25);
+      assert.equal(store.searchBacklog(), 0, 'the indexer caught up again');
+      await check('all indexed');
+    } finally {
+      await store.close();
+    }
   });
 
   describe('when another process holds the write lock', () => {
@@ -81,9 +113,14 @@ describe('SqliteStore', () => {
     it('gives up after 5 s with StoreUnavailableError, then recovers', async () => {
       const lock = await holdWriteLock(path, 7000);
       const started = Date.now();
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 50);
       await assert.rejects(store.insert(m('during-long-lock')), StoreUnavailableError);
+      clearInterval(ticker);
       const waited = Date.now() - started;
       assert.ok(waited >= 4900 && waited < 6900, `gave up after ${waited} ms`);
+      // the wait happens in the writer thread: this thread kept serving timers (and HTTP)
+      assert.ok(ticks >= 60, `the event loop ran ${ticks} ticks of 50 ms while the write waited`);
       await lock.done;
       assert.equal(await store.insert(m('during-long-lock')), 'created');
     });

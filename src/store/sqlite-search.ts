@@ -1,0 +1,107 @@
+import type Database from 'better-sqlite3';
+import type { StoredMessage } from './store.js';
+
+/**
+ * `q` on SQLite: a case-insensitive substring of text (both sides folded, see fold.ts).
+ *
+ * The trigram index (messages_search, FTS5) finds the messages holding a `q` of three or more
+ * code points without scanning the table: a quoted FTS5 phrase of trigrams matches exactly the
+ * texts that contain it, and `%`, `_` and `\` mean nothing special to it. Messages written since
+ * the indexer last ran (seq > indexed_through, usually none or a few) are checked directly.
+ * A `q` of one or two code points has no trigram and is checked row by row.
+ *
+ * Pages: when few messages match, the matches are looked up and sorted; when many match, the
+ * messages are walked in list order and the first matches taken, which stops early.
+ */
+
+/** Above this many matches a page walks the list order instead of sorting every match. */
+const SORT_AT_MOST = 2000;
+
+const COLUMNS = 'message_id, sender AS "from", recipient AS "to", ts, text';
+
+/** Message seqs whose folded text contains the phrase (bound twice: phrase, then plain). */
+const MATCHES = `SELECT rowid FROM messages_search WHERE messages_search MATCH ?
+  UNION ALL
+  SELECT seq FROM messages
+  WHERE seq > (SELECT indexed_through FROM search_index) AND instr(text_folded, ?) > 0`;
+
+function indexable(q: string): boolean {
+  let codePoints = 0;
+  for (const _ of q) if (++codePoints >= 3) return true;
+  return false;
+}
+
+/** `q` as one FTS5 phrase: in double quotes, a double quote written twice. */
+function phrase(q: string): string {
+  return `"${q.replaceAll('"', '""')}"`;
+}
+
+function and(where: string[]): string {
+  return where.length === 0 ? '' : ` AND ${where.join(' AND ')}`;
+}
+
+export class SqliteSearch {
+  constructor(private readonly statement: (sql: string) => Database.Statement) {}
+
+  /** Messages matching `where` (with `params`) whose folded text contains `q` (folded). */
+  count(q: string, where: string[], params: unknown[]): number {
+    const one = (sql: string, ...values: unknown[]) =>
+      this.statement(sql)
+        .pluck()
+        .get(...values) as number;
+    if (!indexable(q))
+      return one(
+        `SELECT count(*) FROM messages WHERE instr(text_folded, ?) > 0${and(where)}`,
+        q,
+        ...params,
+      );
+    if (where.length === 0)
+      return one(
+        `SELECT (SELECT count(*) FROM messages_search WHERE messages_search MATCH ?)
+              + (SELECT count(*) FROM messages
+                 WHERE seq > (SELECT indexed_through FROM search_index)
+                   AND instr(text_folded, ?) > 0)`,
+        phrase(q),
+        q,
+      );
+    return one(
+      `SELECT count(*) FROM messages WHERE seq IN (${MATCHES})${and(where)}`,
+      phrase(q),
+      q,
+      ...params,
+    );
+  }
+
+  /** One page of those messages, in list order; `total` is what count() returned. */
+  page(
+    q: string,
+    total: number,
+    where: string[],
+    params: unknown[],
+    limit: number,
+    offset: number,
+  ): StoredMessage[] {
+    const all = (sql: string, ...values: unknown[]) =>
+      this.statement(sql).all(...values) as StoredMessage[];
+    if (indexable(q) && total <= SORT_AT_MOST) {
+      // `+ts_us`: sort the few matches rather than walk an index in list order
+      return all(
+        `SELECT ${COLUMNS} FROM messages WHERE seq IN (${MATCHES})${and(where)}
+         ORDER BY +ts_us, message_id LIMIT ? OFFSET ?`,
+        phrase(q),
+        q,
+        ...params,
+        limit,
+        offset,
+      );
+    }
+    return all(
+      `SELECT ${COLUMNS} FROM messages WHERE instr(text_folded, ?) > 0${and(where)}
+       ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+      q,
+      ...params,
+      limit,
+      offset,
+    );
+  }
+}
