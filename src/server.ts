@@ -43,7 +43,9 @@ async function main(): Promise<void> {
     import('./store/open.js'),
   ]);
 
-  const store = await openStore(config.database).catch((error) =>
+  // A PostgreSQL store that cannot reach its database yet still opens (and retries on its own):
+  // the process serves /health/live meanwhile. Only a failure retrying cannot fix stops it here.
+  const store = await openStore(config.database, { logger }).catch((error) =>
     fail(logger, 'cannot open the database', error),
   );
   const app = await buildApp({
