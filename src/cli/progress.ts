@@ -31,7 +31,7 @@ export function progress(stream: NodeJS.WriteStream = process.stderr): Progress 
         if (now - drawn < REDRAW_MS && done !== total) return;
         drawn = now;
         shown = true;
-        let line = `seeding ${rows} messages  ${rate(rows, started)}`;
+        let line = `${rows} messages  ${rate(rows, started)}`;
         if (total !== null && total > 0) {
           const share = Math.min(done / total, 1);
           const filled = Math.round(share * WIDTH);

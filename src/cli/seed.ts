@@ -61,11 +61,36 @@ function databaseFrom(option: string | undefined): DatabaseConfig {
   }
 }
 
-/** Counts the outcomes of inserts that were all issued in one event-loop turn. */
-async function tally(inserts: Promise<InsertOutcome>[], counts: Counts): Promise<void> {
-  for (const outcome of await Promise.all(inserts)) {
-    if (outcome === 'created') counts.created += 1;
-    else counts.duplicates += 1;
+/**
+ * Chunks of inserts, at most two in flight: while the store commits one chunk (in a worker
+ * thread, or in the next event-loop turn), the next one is generated or parsed. A chunk's
+ * inserts are all issued in one event-loop turn, and the store gets a turn to take them as a
+ * batch of their own before the next chunk is issued.
+ */
+class Chunks {
+  private previous: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly counts: Counts,
+    private readonly committed: () => void,
+  ) {}
+
+  async add(inserts: Promise<InsertOutcome>[]): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.previous;
+    const current = Promise.all(inserts).then((outcomes) => {
+      for (const outcome of outcomes) {
+        if (outcome === 'created') this.counts.created += 1;
+        else this.counts.duplicates += 1;
+      }
+      this.committed();
+    });
+    current.catch(() => undefined); // awaited by the next add() or finish()
+    this.previous = current;
+  }
+
+  finish(): Promise<void> {
+    return this.previous;
   }
 }
 
@@ -77,14 +102,18 @@ async function seedGenerated(
   bar: Progress,
 ): Promise<void> {
   const next = generator(seed);
-  for (let done = 0; done < count; ) {
-    const size = Math.min(CHUNK, count - done);
+  const chunks = new Chunks(counts, () => {
+    const done = counts.created + counts.duplicates;
+    bar.update(done, count, done);
+  });
+  for (let issued = 0; issued < count; ) {
+    const size = Math.min(CHUNK, count - issued);
     const inserts: Promise<InsertOutcome>[] = [];
     for (let i = 0; i < size; i++) inserts.push(store.insert(next()));
-    await tally(inserts, counts);
-    done += size;
-    bar.update(done, count, done);
+    issued += size;
+    await chunks.add(inserts);
   }
+  await chunks.finish();
 }
 
 async function seedLines(
@@ -97,14 +126,9 @@ async function seedLines(
   let lineNumber = 0;
   let bytes = 0;
   let chunk: Message[] = [];
-  const flush = async () => {
-    await tally(
-      chunk.map((message) => store.insert(message)),
-      counts,
-    );
-    chunk = [];
-    bar.update(bytes, source.size, counts.created + counts.duplicates);
-  };
+  const chunks = new Chunks(counts, () =>
+    bar.update(bytes, source.size, counts.created + counts.duplicates),
+  );
   for await (const lines of source.batches) {
     for (const line of lines) {
       lineNumber += 1;
@@ -119,9 +143,13 @@ async function seedLines(
         chunk.push(parsed.message);
       }
     }
-    if (chunk.length >= CHUNK) await flush();
+    if (chunk.length >= CHUNK) {
+      await chunks.add(chunk.map((message) => store.insert(message)));
+      chunk = [];
+    }
   }
-  if (chunk.length > 0) await flush();
+  if (chunk.length > 0) await chunks.add(chunk.map((message) => store.insert(message)));
+  await chunks.finish();
 }
 
 function summary(counts: Counts, started: number): string {
