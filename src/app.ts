@@ -39,11 +39,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
   const metrics = options.metrics ?? createMetrics();
+  const { store } = options;
+  metrics.watchSearchBacklog(() => store.searchBacklog?.() ?? 0);
   registerErrorHandling(app);
   registerObservation(app, metrics);
   await registerDocs(app);
 
-  const { store } = options;
   await app.register(webhookRoutes, {
     store,
     secret: options.webhookSecret,

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Label value shared by every request that matches no route, so random URLs add no series. */
 export const UNMATCHED_PATH = 'unmatched';
@@ -22,6 +22,8 @@ export interface Metrics {
   registry: Registry;
   observeRequest(path: string, status: number, seconds: number): void;
   countWebhook(result: WebhookResult): void;
+  /** Reports `backlog()` as search_index_backlog_messages at every scrape. */
+  watchSearchBacklog(backlog: () => number): void;
 }
 
 /** A registry of its own per app, so that several apps in one process never share counters. */
@@ -49,6 +51,15 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
   for (const result of WEBHOOK_RESULTS) webhooks.labels(result).inc(0);
+  let searchBacklog = () => 0;
+  new Gauge({
+    name: 'search_index_backlog_messages',
+    help: 'Stored messages not yet in the search index (searches check them one by one)',
+    registers: [registry],
+    collect() {
+      this.set(searchBacklog());
+    },
+  });
 
   return {
     registry,
@@ -58,6 +69,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     },
     countWebhook(result) {
       webhooks.labels(result).inc();
+    },
+    watchSearchBacklog(backlog) {
+      searchBacklog = backlog;
     },
   };
 }

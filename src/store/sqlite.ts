@@ -280,11 +280,15 @@ export class SqliteStore implements Store {
 
   /** Messages written but not yet in the search index (searches scan them directly). */
   searchBacklog(): number {
-    return this.statement(
-      `SELECT coalesce(max(seq), 0) - (SELECT indexed_through FROM search_index) FROM messages`,
-    )
-      .pluck()
-      .get() as number;
+    try {
+      return this.statement(
+        'SELECT coalesce(max(seq), 0) - (SELECT indexed_through FROM search_index) FROM messages',
+      )
+        .pluck()
+        .get() as number;
+    } catch {
+      return 0; // closed or unreadable: /health/ready reports that
+    }
   }
 
   /** Commits every pending insert, then stops the writer and closes the database. */

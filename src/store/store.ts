@@ -24,6 +24,12 @@ export interface Store {
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */
   check(): Promise<StoreHealth>;
 
+  /**
+   * Stored messages that searches cannot find through the index yet and check one by one; for
+   * stores whose search index is written behind the inserts. Cheap: read at every scrape.
+   */
+  searchBacklog?(): number;
+
   /** Finishes pending writes and releases the database. */
   close(): Promise<void>;
 }

@@ -1,0 +1,509 @@
+/**
+ * npm run bench [-- options]: how fast the built service is, next to a bare Fastify server on
+ * the same machine, in one run with one load generator (wrk when installed, else autocannon).
+ *
+ *   --duration S        seconds per scenario (default 5)
+ *   --connections N     concurrent connections (default 50)
+ *   --messages N        messages stored for the read scenarios (default 1000000)
+ *   --postgres URL      also run everything on PostgreSQL: an admin URL such as
+ *                       postgres://postgres@127.0.0.1:5432/postgres (a database is created and
+ *                       dropped for the run)
+ *   --only sqlite|postgres
+ *   --cache DIR         keep the seeded SQLite database in DIR and reuse it next time
+ *                       (default: a temporary directory, removed afterwards)
+ *
+ * Prints one table per store: scenario, requests/s, p50, p99, ratio to the baseline, the
+ * service's peak RSS during the scenario, the target and whether it was met.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { generator } from '../src/cli/generate.js';
+import { encodeCursor, positionOf } from '../src/cursor.js';
+import type { Message } from '../src/message.js';
+import { sign } from '../src/signature.js';
+import { runLoad } from './bench/load.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECRET = 'bench-secret';
+/** A word in under 1% of messages (and whose trigrams are rare, like a real uncommon word). */
+const RARE_WORD = 'zanzibar';
+const RARE_SHARE = 0.005;
+
+const { values: options } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    messages: { type: 'string', default: '1000000' },
+    postgres: { type: 'string' },
+    only: { type: 'string' },
+    cache: { type: 'string' },
+  },
+});
+const DURATION = Number(options.duration);
+const CONNECTIONS = Number(options.connections);
+const MESSAGES = Number(options.messages);
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+interface Row {
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  ratio: string;
+  rssMb: number;
+  target: string;
+  met: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// processes
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+  startedMs: number;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `node ARGS` on a free port and waits until it answers `probe`. */
+async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  probe: string,
+): Promise<Server> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `${args.join(' ')} to listen`,
+    async () => {
+      if (exited) throw new Error(`${args.join(' ')} exited`);
+      const response = await fetch(`${base}${probe}`, {
+        method: probe === '/webhook' ? 'POST' : 'GET',
+      });
+      return response.status < 500 || probe === '/health/live';
+    },
+    60_000,
+  );
+  return {
+    child,
+    base,
+    startedMs: started,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
+const startService = (databaseUrl: string) =>
+  startProcess(
+    ['dist/server.js'],
+    { WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'ERROR' },
+    '/health/live',
+  );
+
+/** Peak resident memory of `pid` while `during` runs, in MB. */
+async function peakRss<T>(pid: number, during: Promise<T>): Promise<[T, number]> {
+  let peak = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      peak = Math.max(peak, kb / 1024);
+    } catch {
+      // the process is gone
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  try {
+    return [await during, peak];
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return Number(line?.split(' ').at(-1) ?? Number.NaN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// data
+
+/** Signed webhook requests for messages nobody has sent yet: "<signature>\t<body>" per line. */
+function writeRequests(path: string, count: number, seed: string): void {
+  const next = generator(seed);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = JSON.stringify(next());
+    lines.push(`${sign(SECRET, body)}\t${body}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+/** The stored messages' JSONL (for seeding): generated ones, a few with the rare word. */
+function seedFiles(dir: string): { generated: number; rare: string; sample: Message[] } {
+  const rareCount = Math.round(MESSAGES * RARE_SHARE);
+  const next = generator('bench-rare');
+  const lines: string[] = [];
+  for (let i = 0; i < rareCount; i++) {
+    const m = next();
+    m.message_id = `rare-${i}`;
+    m.text = `${m.text ?? ''} ${RARE_WORD}`.trim();
+    lines.push(JSON.stringify(m));
+  }
+  const rare = join(dir, 'rare.jsonl');
+  writeFileSync(rare, `${lines.join('\n')}\n`);
+  // the first messages of the seed the CLI generates, for paths that name real senders and ts
+  const seeded = generator('bench');
+  const sample = Array.from({ length: 2000 }, () => seeded());
+  return { generated: MESSAGES - rareCount, rare, sample };
+}
+
+function seed(databaseUrl: string, files: { generated: number; rare: string }): void {
+  const cli = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      ['dist/cli.js', 'seed', ...args, '--database-url', databaseUrl],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+  cli('--count', String(files.generated), '--seed', 'bench');
+  cli('--file', files.rare);
+}
+
+function pathFiles(dir: string, sample: Message[]): Record<string, string> {
+  const pick = (i: number) => sample[(i * 7919) % sample.length] as Message;
+  const paths = (name: string, make: (i: number) => string) => {
+    const file = join(dir, `${name}.txt`);
+    writeFileSync(file, `${Array.from({ length: 500 }, (_, i) => make(i)).join('\n')}\n`);
+    return file;
+  };
+  const enc = encodeURIComponent;
+  return {
+    unfiltered: paths('unfiltered', (i) => `/messages?limit=50&offset=${(i % 4) * 50}`),
+    from: paths('from', (i) => `/messages?from=${enc(pick(i).from)}`),
+    since: paths('since', (i) => `/messages?since=${enc(pick(i).ts)}`),
+    from_since: paths(
+      'from_since',
+      (i) => `/messages?from=${enc(pick(i).from)}&since=${enc(pick(i + 1).ts)}`,
+    ),
+    deep_offset: paths(
+      'deep_offset',
+      (i) => `/messages?offset=${Math.floor((((i * 7919) % 1000) / 1000) * (MESSAGES - 50))}`,
+    ),
+    deep_cursor: paths(
+      'deep_cursor',
+      (i) => `/messages?cursor=${encodeCursor(positionOf(pick(i)))}`,
+    ),
+    q_rare: paths('q_rare', () => `/messages?q=${RARE_WORD}`),
+    q_common: paths(
+      'q_common',
+      (i) => `/messages?q=${['delivery', 'tracking', 'payment', 'hello'][i % 4]}`,
+    ),
+    stats: paths('stats', () => '/stats'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// one store
+
+async function postScenario(
+  server: Server,
+  file: string,
+  start: number,
+  count: number | undefined,
+) {
+  return peakRss(
+    server.child.pid as number,
+    runLoad({
+      base: server.base,
+      mode: 'post',
+      file,
+      start,
+      count,
+      duration: DURATION,
+      connections: CONNECTIONS,
+    }),
+  );
+}
+
+async function benchStore(
+  name: string,
+  databaseUrl: () => Promise<string>,
+  seededUrl: () => Promise<string>,
+  work: string,
+  baselineRps: number,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  const ratio = (rps: number) => (rps / baselineRps).toFixed(2);
+
+  // ingest and duplicates on an empty store
+  const requests = join(work, `requests-${name}.tsv`);
+  writeRequests(requests, Math.max(60_000 * DURATION, 50_000), `ingest-${name}`);
+  let server = await startService(await databaseUrl());
+  const [ingest, ingestRss] = await postScenario(server, requests, 1, undefined);
+  const stored = (await (await fetch(`${server.base}/stats`)).json()) as { total_messages: number };
+  const ok = ingest.status['200'] ?? 0;
+  rows.push({
+    scenario: 'ingest (new)',
+    rps: ingest.rps,
+    p50: ingest.p50,
+    p99: ingest.p99,
+    ratio: ratio(ingest.rps),
+    rssMb: ingestRss,
+    target: '≥0.35 base, p99<10',
+    met: ingest.rps / baselineRps >= 0.35 && ingest.p99 < 10 ? 'yes' : 'no',
+  });
+  log(`${name} ingest: ${ok} answered 200, ${stored.total_messages} stored, ${ingest.sent} sent`);
+  if (stored.total_messages < ok) throw new Error('fewer rows stored than 200s sent');
+  const [dup, dupRss] = await postScenario(
+    server,
+    requests,
+    1,
+    Math.max(ingest.sent - CONNECTIONS, 1),
+  );
+  rows.push({
+    scenario: 'duplicates',
+    rps: dup.rps,
+    p50: dup.p50,
+    p99: dup.p99,
+    ratio: ratio(dup.rps),
+    rssMb: dupRss,
+    target: '> ingest',
+    met: dup.rps > ingest.rps ? 'yes' : 'no',
+  });
+  await server.stop();
+
+  // reads on a large store
+  const url = await seededUrl();
+  server = await startService(url);
+  await waitFor('ready', async () => (await fetch(`${server.base}/health/ready`)).ok, 30_000);
+  const readyMs = performance.now() - server.startedMs;
+  const indexStart = performance.now();
+  await waitFor(
+    'the search index',
+    async () => (await metric(server.base, 'search_index_backlog_messages')) === 0,
+    30 * 60_000,
+  );
+  log(
+    `${name}: ready ${readyMs.toFixed(0)} ms after start; search index caught up in ${((performance.now() - indexStart) / 1000).toFixed(1)} s`,
+  );
+  rows.push({
+    scenario: `ready with ${MESSAGES} stored`,
+    rps: 0,
+    p50: readyMs,
+    p99: readyMs,
+    ratio: '',
+    rssMb: 0,
+    target: '<1000 ms',
+    met: readyMs < 1000 ? 'yes' : 'no',
+  });
+  const files = pathFiles(work, seedFiles(work).sample);
+  const targets: Record<string, [string, (p99: number) => boolean]> = {
+    unfiltered: ['p99<10', (p) => p < 10],
+    from: ['p99<10', (p) => p < 10],
+    since: ['p99<10', (p) => p < 10],
+    from_since: ['p99<10', (p) => p < 10],
+    deep_offset: ['(offset: no target)', () => true],
+    deep_cursor: ['p99<10', (p) => p < 10],
+    q_rare: ['p99<10', (p) => p < 10],
+    q_common: ['p99<100', (p) => p < 100],
+    stats: ['p99<2', (p) => p < 2],
+  };
+  let peak = 0;
+  for (const [scenario, file] of Object.entries(files)) {
+    const [result, rss] = await peakRss(
+      server.child.pid as number,
+      runLoad({
+        base: server.base,
+        mode: 'get',
+        file,
+        duration: DURATION,
+        connections: CONNECTIONS,
+      }),
+    );
+    peak = Math.max(peak, rss);
+    const [target, met] = targets[scenario] ?? ['', () => true];
+    const non200 = result.requests - (result.status['200'] ?? 0);
+    rows.push({
+      scenario: `GET ${scenario}${non200 > 0 ? ` (${non200} non-200!)` : ''}`,
+      rps: result.rps,
+      p50: result.p50,
+      p99: result.p99,
+      ratio: '',
+      rssMb: rss,
+      target,
+      met: met(result.p99) && non200 === 0 ? 'yes' : 'no',
+    });
+  }
+  rows.push({
+    scenario: `RSS under load, ${MESSAGES} stored`,
+    rps: 0,
+    p50: 0,
+    p99: 0,
+    ratio: '',
+    rssMb: peak,
+    target: '<200 MB',
+    met: peak < 200 ? 'yes' : 'no',
+  });
+  await server.stop();
+  return rows;
+}
+
+function print(title: string, rows: Row[]): void {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs base', 'RSS MB', 'target', 'met'];
+  const table = rows.map((r) => [
+    r.scenario,
+    r.rps === 0 ? '' : r.rps.toFixed(0),
+    r.p50.toFixed(2),
+    r.p99.toFixed(2),
+    r.ratio,
+    r.rssMb === 0 ? '' : r.rssMb.toFixed(0),
+    r.target,
+    r.met,
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...table.map((row) => (row[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of table) console.log(line(row));
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'webhook-bench-'));
+  const cache = options.cache;
+  if (cache !== undefined) mkdirSync(cache, { recursive: true });
+  try {
+    const requests = join(work, 'baseline.tsv');
+    writeRequests(requests, Math.max(80_000 * DURATION, 50_000), 'baseline');
+    const baseline = await startProcess(
+      ['--import', 'tsx', 'scripts/bench/baseline.ts'],
+      {},
+      '/webhook',
+    );
+    const [base] = await postScenario(baseline, requests, 1, undefined);
+    await baseline.stop();
+    const baselineRows: Row[] = [
+      {
+        scenario: 'bare Fastify POST',
+        rps: base.rps,
+        p50: base.p50,
+        p99: base.p99,
+        ratio: '1.00',
+        rssMb: 0,
+        target: '',
+        met: '',
+      },
+    ];
+    const files = seedFiles(work);
+    console.log(
+      `# bench: ${DURATION} s per scenario, ${CONNECTIONS} connections, ${MESSAGES} stored messages, ${(await import('./bench/load.js')).generatorName()}, node ${process.version}`,
+    );
+    if (options.only !== 'postgres') {
+      const seeded = join(cache ?? work, `seeded-${MESSAGES}.db`);
+      const rows = await benchStore(
+        'sqlite',
+        async () => `sqlite:///${join(work, 'ingest.db')}`,
+        async () => {
+          if (!existsSync(seeded)) {
+            const started = performance.now();
+            seed(`sqlite:///${seeded}`, files);
+            log(
+              `seeded ${MESSAGES} messages into SQLite in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            );
+          }
+          return `sqlite:///${seeded}`;
+        },
+        work,
+        base.rps,
+      );
+      print('SQLite', [...baselineRows, ...rows]);
+    }
+    if (options.postgres !== undefined && options.only !== 'sqlite') {
+      const admin = new pg.Client({ connectionString: options.postgres });
+      await admin.connect();
+      const names = [`webhook_bench_ingest_${process.pid}`, `webhook_bench_seeded_${process.pid}`];
+      const urlOf = (name: string) => {
+        const url = new URL(options.postgres as string);
+        url.pathname = `/${name}`;
+        return url.toString();
+      };
+      try {
+        for (const name of names) await admin.query(`CREATE DATABASE ${name}`);
+        const rows = await benchStore(
+          'postgres',
+          async () => urlOf(names[0] as string),
+          async () => {
+            const started = performance.now();
+            seed(urlOf(names[1] as string), files);
+            log(
+              `seeded ${MESSAGES} messages into PostgreSQL in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            );
+            return urlOf(names[1] as string);
+          },
+          work,
+          base.rps,
+        );
+        print('PostgreSQL', [...baselineRows, ...rows]);
+      } finally {
+        for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,12 @@
+/**
+ * The yardstick for the ingest benchmark: a bare Fastify server that reads the POST body as raw
+ * bytes and answers {"status":"ok"}, doing nothing else (no signature, parsing, storage or logs).
+ */
+import Fastify from 'fastify';
+
+const app = Fastify({ logger: false });
+app.removeAllContentTypeParsers();
+app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+app.post('/webhook', async () => ({ status: 'ok' }));
+await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
