@@ -9,12 +9,11 @@ import { type Progress, progress } from './progress.js';
 import { env, Failure, parse, UsageError } from './usage.js';
 
 /**
- * How many inserts are issued together. The SQLite store commits every insert issued in one
- * turn of the event loop as one transaction (one fsync), so each chunk is one transaction.
- * Measured on 200,000 messages: 2,000 and 5,000 were clearly slower; 10,000, 20,000 and 50,000
- * took about the same time, but larger chunks use more CPU and memory (the chunk in flight
- * outlives young-generation GCs) and hold the database's write lock longer, which a running
- * service's writers would wait on.
+ * How many inserts are issued together. The SQLite store commits the inserts it is given in one
+ * event-loop turn as one transaction (one fsync), so a chunk is one transaction. On 200,000
+ * messages, 5,000, 10,000 and 20,000 took about the same time (1,000 and 2,000 were slower);
+ * a larger chunk needs more memory and holds the database's write lock longer, which the
+ * writers of a service running on the same file would wait on.
  */
 export const CHUNK = 10_000;
 const MAX_COUNT = 99_999_999;
