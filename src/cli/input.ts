@@ -2,10 +2,12 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Failure } from './usage.js';
 
+const STDIN_HINT = 'reading standard input (end with Ctrl-D)\n';
+
 /** FILE's exact bytes, or standard input's when `path` is undefined or `-`. */
 export async function readInput(path: string | undefined): Promise<Buffer> {
   if (path === undefined || path === '-') {
-    if (process.stdin.isTTY) process.stderr.write('reading standard input (end with Ctrl-D)\n');
+    if (process.stdin.isTTY) process.stderr.write(STDIN_HINT);
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -26,7 +28,10 @@ export interface LineSource {
 
 /** Opens FILE (or standard input for `-`) as lines of bytes. */
 export async function openLines(path: string): Promise<LineSource> {
-  if (path === '-') return { batches: splitLines(process.stdin), size: null };
+  if (path === '-') {
+    if (process.stdin.isTTY) process.stderr.write(STDIN_HINT);
+    return { batches: splitLines(process.stdin), size: null };
+  }
   let size: number;
   try {
     const info = await stat(path);

@@ -78,6 +78,7 @@ export async function runSend(args: string[]): Promise<number> {
   const body = fromOptions ? messageFrom(values) : await readInput(positionals[0]);
 
   let response: Response;
+  let answer: string;
   try {
     response = await fetch(url, {
       method: 'POST',
@@ -86,11 +87,13 @@ export async function runSend(args: string[]): Promise<number> {
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
+    answer = await response.text();
   } catch (error) {
     throw new Failure(`cannot reach ${url.href}: ${reason(error)}`);
   }
-  const answer = await response.text();
-  process.stdout.write(`${response.status} ${response.statusText}\n`);
+  const status =
+    response.statusText === '' ? `${response.status}` : `${response.status} ${response.statusText}`;
+  process.stdout.write(`${status}\n`);
   if (answer !== '') process.stdout.write(answer.endsWith('\n') ? answer : `${answer}\n`);
   return response.ok ? 0 : 1;
 }
