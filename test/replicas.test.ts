@@ -257,7 +257,7 @@ if (postgresConfigured()) {
         .map((line) => JSON.parse(line))
         .filter((l) => l.level !== 'INFO');
       assert.ok(
-        warnings.some((l) => /retrying the schema migration/.test(l.msg)),
+        warnings.some((l) => /retrying the migration/.test(l.msg)),
         'the process logged that it keeps retrying',
       );
       t.diagnostic(`ready ${readyMs} ms after the database was created`);

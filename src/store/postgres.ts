@@ -116,7 +116,7 @@ export class PostgresStore implements Store {
   private migrated = false;
   /** why the last migration attempt failed */
   private migrationFailure = 'not attempted yet';
-  private migrating: Promise<void> | null = null;
+  private readonly migrating: Promise<void>;
   /** ends the current wait between migration attempts early */
   private wake: (() => void) | null = null;
 
@@ -127,9 +127,9 @@ export class PostgresStore implements Store {
   private closing: Promise<void> | null = null;
 
   /**
-   * Settles after the first migration attempt: resolved when it succeeded or the database was
-   * unavailable (attempts then go on in the background), rejected when the attempt failed for a
-   * reason retrying cannot fix, such as a migration the server rejects.
+   * Settles after the first migration attempt, or after the timeout if that takes longer:
+   * resolved when it succeeded or the database was unavailable (attempts then go on in the
+   * background), rejected when it failed for a reason retrying cannot fix.
    */
   readonly started: Promise<void>;
 
@@ -153,9 +153,11 @@ export class PostgresStore implements Store {
     this.pool.on('error', (error) =>
       this.logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
-    this.started = this.firstMigration();
+    const started = new Outcome();
+    this.started = started.promise;
     // openStore awaits it; a caller that does not must not see an unhandled rejection
     this.started.catch(() => undefined);
+    this.migrating = this.keepMigrating(started, options.timeoutMs);
   }
 
   // ---- schema ----
@@ -172,36 +174,40 @@ export class PostgresStore implements Store {
     );
   }
 
-  private async firstMigration(): Promise<void> {
-    try {
-      await this.attemptMigration();
-    } catch (error) {
-      if (!isUnavailable(error)) throw error;
-      this.migrationFailure = describeError(error);
-      this.logger.warn(
-        { error: this.migrationFailure, retry_in_ms: FIRST_RETRY_MS },
-        'database unavailable at start: serving 503 and retrying the schema migration',
-      );
-      this.migrating = this.retryMigrations();
-    }
-  }
-
-  /** Tries again with a doubling wait (capped) until the schema is applied or the store closes. */
-  private async retryMigrations(): Promise<void> {
+  /**
+   * Migrates until the schema is applied or the store closes, waiting between failed attempts
+   * (doubling, capped). `started` settles on the first attempt's outcome, or once the request
+   * timeout has passed, whichever comes first: a replica waiting for another's long migration
+   * still starts serving (live, and 503 until ready) instead of hanging at start.
+   */
+  private async keepMigrating(started: Outcome, timeoutMs: number): Promise<void> {
+    const timer = setTimeout(() => started.settle(), timeoutMs);
+    timer.unref();
     let delay = FIRST_RETRY_MS;
-    while (!this.closed && !this.migrated) {
-      await this.pause(delay);
-      if (this.closed || this.migrated) return;
-      delay = Math.min(delay * 2, MAX_RETRY_MS);
+    for (let attempt = 1; !this.closed && !this.migrated; attempt++) {
       try {
         await this.attemptMigration();
+        break;
       } catch (error) {
         this.migrationFailure = describeError(error);
-        const fields = { error: this.migrationFailure, retry_in_ms: delay };
-        if (isUnavailable(error)) this.logger.warn(fields, 'database still unavailable');
-        else this.logger.error(fields, 'database schema migration failed');
+        // a first failure that retrying cannot fix (a migration the server rejects) stops the start
+        if (!started.settled && !isUnavailable(error)) {
+          clearTimeout(timer);
+          started.settle(error);
+          return;
+        }
+        const fields = { error: this.migrationFailure, attempt, retry_in_ms: delay };
+        if (!isUnavailable(error)) this.logger.error(fields, 'database schema migration failed');
+        else if (attempt === 1) {
+          this.logger.warn(fields, 'database unavailable: serving 503 and retrying the migration');
+        } else this.logger.warn(fields, 'database still unavailable');
+        started.settle();
+        await this.pause(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
+    clearTimeout(timer);
+    started.settle();
   }
 
   private pause(ms: number): Promise<void> {
@@ -451,6 +457,28 @@ export class PostgresStore implements Store {
     await this.migrating;
     await this.started.catch(() => undefined);
     await this.pool.end();
+  }
+}
+
+/** A promise settled once, by whoever comes first; later calls do nothing. */
+class Outcome {
+  settled = false;
+  readonly promise: Promise<void>;
+  private resolve: () => void = () => undefined;
+  private reject: (error: unknown) => void = () => undefined;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  settle(error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (error === undefined) this.resolve();
+    else this.reject(error);
   }
 }
 

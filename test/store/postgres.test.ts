@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import type { Message } from '../../src/message.js';
 import { openStore } from '../../src/store/open.js';
 import { type Store, StoreUnavailableError } from '../../src/store/store.js';
@@ -145,6 +146,33 @@ if (postgresConfigured()) {
         for (const store of stores) assert.equal((await store.stats()).total_messages, 4);
       } finally {
         await Promise.all(stores.map((store) => store.close()));
+      }
+    });
+
+    it('a start that waits for another migration still opens, then becomes ready', async () => {
+      const { url } = await createTestDatabase();
+      // another process migrating: it holds the lock every migration takes first
+      const holder = new pg.Client({ connectionString: url });
+      await holder.connect();
+      await holder.query('SELECT pg_advisory_lock(7263011952014)');
+      let store: Store | undefined;
+      try {
+        const opening = Date.now();
+        store = await open(url, 500);
+        const openMs = Date.now() - opening;
+        assert.ok(openMs < 1500, `opened after ${openMs} ms, not after the migration`);
+        assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 1' });
+        await assert.rejects(store.insert(m('too-early')), StoreUnavailableError);
+        await holder.query('SELECT pg_advisory_unlock(7263011952014)');
+        const waiting = Date.now();
+        while ((await store.check()).schema !== 'ok') {
+          assert.ok(Date.now() - waiting < 5000, 'ready within 5 s of the lock being released');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(await store.insert(m('in-time')), 'created');
+      } finally {
+        await holder.end();
+        await store?.close();
       }
     });
 
