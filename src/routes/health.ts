@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { rejectOtherMethods } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { documented } from './docs.js';
 
 const Healthy = Type.Object({ status: Type.Literal('ok') });
 const Unhealthy = Type.Object({
@@ -22,15 +23,35 @@ const healthRoutes: FastifyPluginAsync<HealthOptions> = async (
   { store, secretConfigured },
 ) => {
   app.get('/health/live', {
-    schema: { summary: 'Liveness: 200 while the process serves HTTP', response: { 200: Healthy } },
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: 200 while the process serves HTTP',
+      description: 'Checks nothing else: use it to restart a process that stopped answering.',
+      response: {
+        200: documented(Healthy, 'The process serves HTTP', { examples: [{ status: 'ok' }] }),
+      },
+    },
     handler: async () => ({ status: 'ok' as const }),
   });
 
   app.get('/health/ready', {
     schema: {
+      tags: ['operations'],
       summary:
         'Readiness: 200 when the database answers, its schema is applied and a secret is set',
-      response: { 200: Healthy, 503: Unhealthy },
+      description:
+        'Use it to decide whether to send traffic: 503 names each check and why it failed.',
+      response: {
+        200: documented(Healthy, 'Every check passed', { examples: [{ status: 'ok' }] }),
+        503: documented(Unhealthy, 'A check failed: each check is "ok" or says why it failed', {
+          examples: [
+            {
+              status: 'unavailable',
+              checks: { database: 'ok', schema: 'ok', secret: 'WEBHOOK_SECRET is not set' },
+            },
+          ],
+        }),
+      },
     },
     handler: async (_request, reply) => {
       const checks = {

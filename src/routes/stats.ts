@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { ErrorBody, rejectOtherMethods } from '../errors.js';
+import { rejectOtherMethods } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { documented, errorResponse, RETRY_AFTER } from './docs.js';
 
 const StatsSchema = Type.Object({
   total_messages: Type.Integer(),
@@ -26,8 +27,29 @@ export interface StatsOptions {
 const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store }) => {
   app.get('/stats', {
     schema: {
+      tags: ['messages'],
       summary: 'Message statistics',
-      response: { 200: StatsSchema, 503: ErrorBody },
+      description:
+        'Counts of stored messages (duplicates were never stored) and senders, the 10 busiest ' +
+        'senders, and the ts of the first and last message in /messages order.',
+      response: {
+        200: documented(StatsSchema, 'Statistics over every stored message', {
+          examples: [
+            {
+              total_messages: 123,
+              senders_count: 10,
+              messages_per_sender: [{ from: '+919876543210', count: 50 }],
+              first_message_ts: '2025-01-10T09:00:00Z',
+              last_message_ts: '2025-01-15T10:00:00Z',
+            },
+          ],
+        }),
+        503: errorResponse(
+          'The database cannot answer: retry later',
+          ['database unavailable, retry later'],
+          RETRY_AFTER,
+        ),
+      },
     },
     handler: () => store.stats(),
   });

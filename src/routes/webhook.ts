@@ -1,17 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import {
-  ErrorBody,
-  HttpError,
-  rejectOtherMethods,
-  ValidationErrorBody,
-  validationError,
-} from '../errors.js';
+import { HttpError, rejectOtherMethods, ValidationErrorBody, validationError } from '../errors.js';
 import { type Message, MessageSchema } from '../message.js';
 import type { WebhookResult } from '../metrics.js';
 import { verify } from '../signature.js';
 import type { Store } from '../store/store.js';
+import { documented, errorResponse, RETRY_AFTER } from './docs.js';
 
 /**
  * POST /webhook, from raw bytes to stored row:
@@ -106,26 +101,65 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
 
   app.post<{ Body: Message }>('/webhook', {
     schema: {
+      tags: ['webhook'],
       summary: 'Receive one signed message',
       description:
         'The body must be signed: X-Signature is the hex HMAC-SHA256 of the raw body bytes keyed ' +
         'with WEBHOOK_SECRET (a sha256= prefix is accepted). A message_id already stored is ' +
-        'acknowledged with 200 and changes nothing. 200 is sent only after the row is committed.',
+        'acknowledged with 200 and changes nothing. 200 is sent only after the row is committed. ' +
+        'The checks run in this order: size (413), content type (415), secret configured (503), ' +
+        'signature (401), body (422).',
       headers: Type.Object({
         'x-signature': Type.Optional(
           Type.String({
-            description: 'hex HMAC-SHA256 of the raw body, optionally prefixed sha256=',
+            description:
+              'hex HMAC-SHA256 of the raw body bytes keyed with WEBHOOK_SECRET, in either case, ' +
+              'optionally prefixed sha256=; without it, or with a wrong one, the answer is 401',
           }),
         ),
       }),
       body: MessageSchema,
       response: {
-        200: Ok,
-        401: ErrorBody,
-        413: ErrorBody,
-        415: ErrorBody,
-        422: ValidationErrorBody,
-        503: ErrorBody,
+        200: documented(
+          Ok,
+          'Stored and committed, or already stored (a repeated message_id changes nothing)',
+          { examples: [{ status: 'ok' }] },
+        ),
+        401: errorResponse('X-Signature is missing or is not the HMAC-SHA256 of the body', [
+          'invalid signature',
+        ]),
+        413: errorResponse('The body is larger than MAX_BODY_BYTES (65536 by default)', [
+          'request body too large',
+        ]),
+        415: errorResponse(
+          'Content-Type is not application/json (parameters such as charset are allowed), or the body is compressed',
+          [
+            'content type must be application/json',
+            'content encoding is not supported: send the JSON uncompressed',
+          ],
+        ),
+        422: documented(
+          ValidationErrorBody,
+          'The body is not UTF-8, not JSON, not an object, or not a valid message: one entry per problem',
+          {
+            examples: [
+              {
+                detail: [
+                  {
+                    loc: ['body', 'from'],
+                    msg: "String should match pattern '^\\+[1-9][0-9]{1,14}$'",
+                    type: 'string_pattern_mismatch',
+                  },
+                ],
+              },
+            ],
+          },
+        ),
+        503: errorResponse(
+          'No WEBHOOK_SECRET is configured, or the database cannot take the write (locked for more than 5 s, read-only, full): retry later',
+          ['webhook secret is not configured', 'database unavailable, retry later'],
+          RETRY_AFTER,
+        ),
       },
     },
     preValidation: checkDelivery,
