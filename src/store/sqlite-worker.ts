@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openConnection, type Row, SearchIndexer, SqliteWriter } from './sqlite-writer.js';
+import { IndexingWriter, openConnection, type Row, SqliteWriter } from './sqlite-writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits each
@@ -25,13 +25,11 @@ const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path);
-const writer = new SqliteWriter(db);
-// indexing failures (a lock held elsewhere) are retried after the next write
-const indexer = new SearchIndexer(writer, () => undefined);
+const writer = new IndexingWriter(new SqliteWriter(db));
 
 port.on('message', (request: WorkerRequest) => {
   if (request.type === 'close') {
-    indexer.stop();
+    writer.stop();
     db.close();
     port.postMessage({ type: 'closed' } satisfies WorkerReply);
     port.close();
@@ -44,6 +42,4 @@ port.on('message', (request: WorkerRequest) => {
     reply = { type: 'failed', id: request.id, error: describe(error) };
   }
   port.postMessage(reply);
-  indexer.wake();
 });
-indexer.wake();

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
-import { type Row, SearchIndexer, SqliteWriter } from './sqlite-writer.js';
+import { IndexingWriter, type Row, SqliteWriter } from './sqlite-writer.js';
 import { type InsertOutcome, StoreUnavailableError } from './store.js';
 
 /** Where a SqliteStore sends its insert batches. */
@@ -13,22 +13,18 @@ export interface WriterChannel {
 
 /** Writes on the calling thread, through the store's own connection (`:memory:`). */
 export class InlineWriter implements WriterChannel {
-  private readonly writer: SqliteWriter;
-  private readonly indexer: SearchIndexer;
+  private readonly writer: IndexingWriter;
 
   constructor(db: Database.Database) {
-    this.writer = new SqliteWriter(db);
-    this.indexer = new SearchIndexer(this.writer, () => undefined);
+    this.writer = new IndexingWriter(new SqliteWriter(db));
   }
 
   async write(rows: Row[]): Promise<InsertOutcome[]> {
-    const outcomes = this.writer.write(rows);
-    this.indexer.wake();
-    return outcomes;
+    return this.writer.write(rows);
   }
 
   async close(): Promise<void> {
-    this.indexer.stop();
+    this.writer.stop();
   }
 }
 

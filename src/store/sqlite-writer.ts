@@ -47,8 +47,7 @@ export class SqliteWriter {
   private readonly unindexed: Database.Statement;
   private readonly indexRow: Database.Statement;
   private readonly markIndexed: Database.Statement;
-  private readonly lastSeq: Database.Statement;
-  private readonly insertBatch: Database.Transaction<(rows: Row[]) => InsertOutcome[]>;
+  private readonly insertBatch: Database.Transaction<(rows: Row[], index: number) => Written>;
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
@@ -77,9 +76,8 @@ export class SqliteWriter {
     );
     this.indexRow = db.prepare('INSERT INTO messages_search (rowid, text_folded) VALUES (?, ?)');
     this.markIndexed = db.prepare('UPDATE search_index SET indexed_through = ? WHERE id = 1');
-    this.lastSeq = db.prepare('SELECT max(seq) FROM messages').pluck();
 
-    this.insertBatch = db.transaction((rows: Row[]) => {
+    this.insertBatch = db.transaction((rows: Row[], index: number): Written => {
       const outcomes: InsertOutcome[] = [];
       const senders = new Map<string, number>();
       const hours = new Map<bigint, number>();
@@ -101,87 +99,125 @@ export class SqliteWriter {
       }
       for (const [hour, count] of hours) this.addHour.run(hour, count);
       if (created > 0) this.addTotals.run(created, newSenders);
-      return outcomes;
+      const started = performance.now();
+      const indexed = index > 0 ? this.indexRows(index) : 0;
+      return { outcomes, indexed, indexMs: performance.now() - started };
     });
 
-    this.indexBatch = db.transaction((limit: number) => {
-      const rows = this.unindexed.raw().all(limit) as [number, string | null][];
-      const last = rows.at(-1);
-      if (last === undefined) return 0;
-      for (const [seq, text] of rows) if (text !== null) this.indexRow.run(seq, text);
-      this.markIndexed.run(last[0]);
-      return rows.length;
-    });
-  }
-
-  /** Stores the rows not stored yet, in one transaction; an outcome per row, in order. */
-  write(rows: Row[]): InsertOutcome[] {
-    return this.insertBatch.immediate(rows);
+    this.indexBatch = db.transaction((limit: number) => this.indexRows(limit));
   }
 
   /** Adds up to `limit` unindexed messages to the search index; returns how many it took. */
-  indexSome(limit: number): number {
-    return this.indexBatch.immediate(limit);
+  private indexRows(limit: number): number {
+    const rows = this.unindexed.raw().all(limit) as [number, string | null][];
+    const last = rows.at(-1);
+    if (last === undefined) return 0;
+    for (const [seq, text] of rows) if (text !== null) this.indexRow.run(seq, text);
+    this.markIndexed.run(last[0]);
+    return rows.length;
   }
 
-  /** Messages not in the search index yet. */
-  backlog(): number {
-    const last = (this.lastSeq.get() as number | null) ?? 0;
-    const through = this.db.prepare('SELECT indexed_through FROM search_index').pluck().get();
-    return last - (through as number);
+  /**
+   * Stores the rows not stored yet and indexes up to `index` earlier messages for search, in one
+   * transaction; an outcome per row, in order.
+   */
+  write(rows: Row[], index: number): Written {
+    return this.insertBatch.immediate(rows, index);
+  }
+
+  /**
+   * Indexes up to `limit` messages in a transaction of its own. It commits without waiting for
+   * the disk (synchronous=NORMAL): the index can always be rebuilt, and if a power loss takes
+   * this step, it takes its indexed_through mark with it.
+   */
+  indexAlone(limit: number): number {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.indexBatch.immediate(limit);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 }
 
-/** How long one step of the search indexer may run before writes get their turn again. */
-const INDEX_STEP_MS = 3;
+export interface Written {
+  outcomes: InsertOutcome[];
+  /** messages added to the search index in the same transaction, and the time it took */
+  indexed: number;
+  indexMs: number;
+}
+
+/** Time the search indexer may add to each write transaction (which is then acknowledged). */
+const INDEX_IN_WRITE_MS = 0.5;
+/** With no write for this long, the indexer works in steps of its own... */
+const IDLE_AFTER_MS = 20;
+/** ...of about this long each, so that a write arriving meanwhile waits no more than that. */
+const IDLE_STEP_MS = 10;
 
 /**
- * Keeps the search index caught up without delaying acknowledgements: it indexes in short steps
- * (about INDEX_STEP_MS each, one transaction per step) whenever the thread has nothing else to
- * do. setImmediate runs after pending I/O, so a batch of inserts that arrives waits at most one
- * step.
+ * Writes batches and keeps the search index caught up without slowing acknowledgements much:
+ * each write transaction also indexes what about INDEX_IN_WRITE_MS allows (no extra commit),
+ * and once writes pause the indexer catches up in steps of its own. Under a sustained burst the
+ * index falls behind and searches check the newest messages one by one until it catches up.
  */
-export class SearchIndexer {
-  private scheduled = false;
+export class IndexingWriter {
+  /** the measured cost of indexing one message, in ms (moving average) */
+  private msPerRow = 0.1;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** bumped by every write: an idle step scheduled before it is dropped */
+  private generation = 0;
   private stopped = false;
-  private rowsPerStep = 32;
 
-  constructor(
-    private readonly writer: SqliteWriter,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+  constructor(private readonly writer: SqliteWriter) {
+    this.resting();
+  }
 
-  /** Call after every write: indexes the new rows once the thread is idle. */
-  wake(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    setImmediate(this.step);
+  write(rows: Row[]): InsertOutcome[] {
+    this.generation++;
+    try {
+      const written = this.writer.write(rows, this.rowsFor(INDEX_IN_WRITE_MS));
+      this.learn(written.indexed, written.indexMs);
+      return written.outcomes;
+    } finally {
+      this.resting();
+    }
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
   }
 
-  private readonly step = (): void => {
-    this.scheduled = false;
+  private rowsFor(ms: number): number {
+    return Math.max(1, Math.floor(ms / this.msPerRow));
+  }
+
+  private learn(rows: number, ms: number): void {
+    if (rows >= 4) this.msPerRow = 0.8 * this.msPerRow + (0.2 * ms) / rows;
+  }
+
+  /** (Re)starts the wait before indexing on its own. */
+  private resting(): void {
     if (this.stopped) return;
-    let indexed: number;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.step(this.generation), IDLE_AFTER_MS);
+    this.idleTimer.unref();
+  }
+
+  private step(generation: number): void {
+    if (this.stopped || generation !== this.generation) return;
+    const limit = this.rowsFor(IDLE_STEP_MS);
     const started = performance.now();
+    let indexed: number;
     try {
-      indexed = this.writer.indexSome(this.rowsPerStep);
-    } catch (error) {
-      // a locked or failing database: try again on the next write
-      this.onError(error);
+      indexed = this.writer.indexAlone(limit);
+    } catch {
+      // locked by another process or failing: try again after the next write or pause
+      this.resting();
       return;
     }
-    const elapsed = performance.now() - started;
-    if (indexed === this.rowsPerStep) {
-      const scale = INDEX_STEP_MS / Math.max(elapsed, 0.05);
-      this.rowsPerStep = Math.max(
-        8,
-        Math.min(4096, Math.round(this.rowsPerStep * Math.min(scale, 2))),
-      );
-      this.wake();
-    }
-  };
+    this.learn(indexed, performance.now() - started);
+    // setImmediate runs after pending I/O: a write that arrived meanwhile goes first
+    if (indexed === limit) setImmediate(() => this.step(generation));
+  }
 }
