@@ -16,6 +16,10 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   /** null when none is configured: webhooks then get 503 and the service is not ready */
   webhookSecret: string | null;
+  /** also accepted while senders switch to webhookSecret */
+  previousWebhookSecret?: string | null;
+  /** when set, GET /messages and /stats require `Authorization: Bearer <readToken>` */
+  readToken?: string | null;
   maxBodyBytes: number;
   metrics?: Metrics;
 }
@@ -48,10 +52,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(webhookRoutes, {
     store,
     secret: options.webhookSecret,
+    previousSecret: options.previousWebhookSecret ?? null,
     maxBodyBytes: options.maxBodyBytes,
   });
-  await app.register(messagesRoutes, { store });
-  await app.register(statsRoutes, { store });
+  const readToken = options.readToken ?? null;
+  await app.register(messagesRoutes, { store, readToken });
+  await app.register(statsRoutes, { store, readToken });
   await app.register(healthRoutes, { store, secretConfigured: options.webhookSecret !== null });
   await app.register(metricsRoutes, { metrics });
   return app;

@@ -9,6 +9,15 @@ import { ajv } from './validation.js';
 
 const EnvSchema = Type.Object({
   WEBHOOK_SECRET: Type.Optional(Type.String({ description: 'the HMAC key' })),
+  WEBHOOK_SECRET_PREVIOUS: Type.Optional(
+    Type.String({ description: 'a second HMAC key, accepted too while senders switch keys' }),
+  ),
+  READ_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'a bearer token of at least 16 characters',
+    }),
+  ),
   DATABASE_URL: Type.String({
     default: 'sqlite:///./data/app.db',
     pattern: '^(sqlite://|postgres://|postgresql://)',
@@ -68,6 +77,10 @@ export const POSTGRES_DEFAULTS: PostgresSettings = { poolSize: 10, timeoutMs: 50
 export interface Config {
   /** null when unset or empty: the service then refuses webhooks with 503 and is not ready */
   webhookSecret: string | null;
+  /** WEBHOOK_SECRET_PREVIOUS: also accepted, so that a sender can switch secrets with no downtime */
+  previousWebhookSecret: string | null;
+  /** READ_TOKEN: when set, GET /messages and /stats require `Authorization: Bearer <token>` */
+  readToken: string | null;
   database: DatabaseConfig;
   logLevel: LogLevel;
   host: string;
@@ -136,8 +149,16 @@ export function loadConfig(
     const expected = (error?.parentSchema as { description?: string } | undefined)?.description;
     throw new ConfigError(name, `${name} is invalid: expected ${expected ?? error?.message}`);
   }
+  if (env.WEBHOOK_SECRET_PREVIOUS !== undefined && env.WEBHOOK_SECRET === undefined) {
+    throw new ConfigError(
+      'WEBHOOK_SECRET_PREVIOUS',
+      'WEBHOOK_SECRET_PREVIOUS is set without WEBHOOK_SECRET: set the new secret in WEBHOOK_SECRET',
+    );
+  }
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? null,
+    previousWebhookSecret: env.WEBHOOK_SECRET_PREVIOUS ?? null,
+    readToken: env.READ_TOKEN ?? null,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
       poolSize: Number(env.DATABASE_POOL_SIZE),
       timeoutMs: Number(env.DATABASE_TIMEOUT_MS),

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     store,
     logger,
     webhookSecret: config.webhookSecret,
+    previousWebhookSecret: config.previousWebhookSecret,
+    readToken: config.readToken,
     maxBodyBytes: config.maxBodyBytes,
   });
 
@@ -84,6 +86,8 @@ async function main(): Promise<void> {
       host: config.host,
       database: config.database.kind,
       secret_configured: config.webhookSecret !== null,
+      previous_secret_configured: config.previousWebhookSecret !== null,
+      read_token_configured: config.readToken !== null,
       max_body_bytes: config.maxBodyBytes,
     },
     'started',

@@ -12,12 +12,24 @@ export function sign(secret: string, body: Buffer | string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
-/** True when `header` is a valid signature of `body` under `secret`, compared in constant time. */
-export function verify(secret: string, body: Buffer, header: string | undefined): boolean {
+/**
+ * True when `header` is a valid signature of `body` under one of `secrets` (the current secret
+ * and, while senders switch, the previous one). Every secret is tried and compared in constant
+ * time, so the answer takes as long whichever one matches.
+ */
+export function verify(
+  secrets: readonly string[],
+  body: Buffer,
+  header: string | undefined,
+): boolean {
   if (header === undefined) return false;
   const match = SIGNATURE.exec(header);
   if (match === null) return false;
   const given = Buffer.from(match[1] as string, 'hex');
-  const expected = createHmac('sha256', secret).update(body).digest();
-  return timingSafeEqual(given, expected);
+  let valid = false;
+  for (const secret of secrets) {
+    const expected = createHmac('sha256', secret).update(body).digest();
+    valid = timingSafeEqual(given, expected) || valid;
+  }
+  return valid;
 }

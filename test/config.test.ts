@@ -16,6 +16,8 @@ describe('config', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(loadConfig({}, '/srv/app'), {
       webhookSecret: null,
+      previousWebhookSecret: null,
+      readToken: null,
       database: { kind: 'sqlite', path: '/srv/app/data/app.db' },
       logLevel: 'info',
       host: '0.0.0.0',
@@ -28,6 +30,8 @@ describe('config', () => {
     const config = loadConfig(
       {
         WEBHOOK_SECRET: 's',
+        WEBHOOK_SECRET_PREVIOUS: 'old',
+        READ_TOKEN: 'read-token-0123456789',
         DATABASE_URL: 'sqlite:////data/app.db',
         LOG_LEVEL: 'warning',
         HOST: '127.0.0.1',
@@ -38,12 +42,27 @@ describe('config', () => {
     );
     assert.deepEqual(config, {
       webhookSecret: 's',
+      previousWebhookSecret: 'old',
+      readToken: 'read-token-0123456789',
       database: { kind: 'sqlite', path: '/data/app.db' },
       logLevel: 'warn',
       host: '127.0.0.1',
       port: 3000,
       maxBodyBytes: 1024,
     });
+  });
+
+  it('refuses a previous secret without a current one, and a short read token', () => {
+    assert.equal(
+      configError({ WEBHOOK_SECRET_PREVIOUS: 'old' }).variable,
+      'WEBHOOK_SECRET_PREVIOUS',
+    );
+    const short = configError({ READ_TOKEN: 'short' });
+    assert.equal(short.variable, 'READ_TOKEN');
+    assert.match(short.message, /at least 16 characters/);
+    const empty = loadConfig({ WEBHOOK_SECRET_PREVIOUS: '', READ_TOKEN: '' }, '/x');
+    assert.equal(empty.previousWebhookSecret, null);
+    assert.equal(empty.readToken, null);
   });
 
   it('treats empty variables as unset', () => {

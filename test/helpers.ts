@@ -193,6 +193,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   secret?: string | null;
+  previousSecret?: string | null;
+  readToken?: string | null;
   logLevel?: LogLevel;
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
@@ -206,6 +208,8 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     store,
     logger: createLogger(options.logLevel ?? 'debug', stream),
     webhookSecret: options.secret === undefined ? SECRET : options.secret,
+    previousWebhookSecret: options.previousSecret ?? null,
+    readToken: options.readToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
   });

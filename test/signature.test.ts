@@ -13,10 +13,10 @@ describe('signature', () => {
   });
 
   it('accepts the hex digest in either case, with or without sha256=', () => {
-    assert.ok(verify('k', body, expected), 'lowercase');
-    assert.ok(verify('k', body, expected.toUpperCase()), 'uppercase');
-    assert.ok(verify('k', body, `sha256=${expected}`), 'prefixed');
-    assert.ok(verify('k', body, `SHA256=${expected}`), 'uppercase prefix');
+    assert.ok(verify(['k'], body, expected), 'lowercase');
+    assert.ok(verify(['k'], body, expected.toUpperCase()), 'uppercase');
+    assert.ok(verify(['k'], body, `sha256=${expected}`), 'prefixed');
+    assert.ok(verify(['k'], body, `SHA256=${expected}`), 'uppercase prefix');
   });
 
   it('rejects missing, malformed, truncated or wrong signatures', () => {
@@ -33,12 +33,21 @@ describe('signature', () => {
       sign('other', body),
       sign('k', Buffer.from('{"message_id":"m2"}')),
     ]) {
-      assert.equal(verify('k', body, header), false, String(header));
+      assert.equal(verify(['k'], body, header), false, String(header));
     }
+  });
+
+  it('accepts a signature made with either configured secret, and no other', () => {
+    const secrets = ['new', 'old'];
+    assert.ok(verify(secrets, body, sign('new', body)), 'current secret');
+    assert.ok(verify(secrets, body, sign('old', body)), 'previous secret');
+    assert.equal(verify(secrets, body, sign('other', body)), false);
+    assert.equal(verify(['new'], body, sign('old', body)), false, 'previous secret once removed');
+    assert.equal(verify([], body, sign('new', body)), false, 'no secret accepts nothing');
   });
 
   it('covers the exact bytes: re-encoding the same JSON breaks the signature', () => {
     const spaced = Buffer.from('{"message_id": "m1"}');
-    assert.equal(verify('k', spaced, expected), false);
+    assert.equal(verify(['k'], spaced, expected), false);
   });
 });

@@ -3,7 +3,9 @@ import { type Static, Type } from 'typebox';
 import { decodeCursor, encodeCursor, positionOf } from '../cursor.js';
 import { ErrorBody, rejectOtherMethods, ValidationErrorBody } from '../errors.js';
 import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
+import { READ_TOKEN_401, READ_TOKEN_REJECTED, requireReadToken } from '../read-token.js';
 import type { Store } from '../store/store.js';
+import { errorResponse } from './docs.js';
 
 /**
  * GET /messages: stored messages in (instant of ts, message_id) order, filtered and paginated.
@@ -75,17 +77,26 @@ async function normaliseQuery(request: FastifyRequest): Promise<void> {
 
 export interface MessagesOptions {
   store: Store;
+  /** READ_TOKEN, or null when reading is open */
+  readToken?: string | null;
 }
 
-const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store }) => {
+const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store, readToken }) => {
+  const onRequest = requireReadToken(readToken ?? null);
   app.get<{ Querystring: ListQuery }>('/messages', {
+    ...(onRequest === undefined ? {} : { onRequest }),
     schema: {
       summary: 'List stored messages',
       description:
         'Ordered by the instant of ts, then message_id by code point. total counts every match. ' +
         'A parameter that is malformed, out of range or given twice is a 422.',
       querystring: ListQuery,
-      response: { 200: MessagePageSchema, 422: ValidationErrorBody, 503: ErrorBody },
+      response: {
+        200: MessagePageSchema,
+        401: errorResponse(READ_TOKEN_401, [READ_TOKEN_REJECTED]),
+        422: ValidationErrorBody,
+        503: ErrorBody,
+      },
     },
     preValidation: normaliseQuery,
     handler: async (request) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { rejectOtherMethods } from '../errors.js';
+import { READ_TOKEN_401, READ_TOKEN_REJECTED, requireReadToken } from '../read-token.js';
 import type { Store } from '../store/store.js';
 import { documented, errorResponse, RETRY_AFTER } from './docs.js';
 
@@ -22,10 +23,14 @@ const StatsSchema = Type.Object({
 
 export interface StatsOptions {
   store: Store;
+  /** READ_TOKEN, or null when reading is open */
+  readToken?: string | null;
 }
 
-const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store }) => {
+const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store, readToken }) => {
+  const onRequest = requireReadToken(readToken ?? null);
   app.get('/stats', {
+    ...(onRequest === undefined ? {} : { onRequest }),
     schema: {
       tags: ['messages'],
       summary: 'Message statistics',
@@ -44,6 +49,7 @@ const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store }) => 
             },
           ],
         }),
+        401: errorResponse(READ_TOKEN_401, [READ_TOKEN_REJECTED]),
         503: errorResponse(
           'The database cannot answer: retry later',
           ['database unavailable, retry later'],

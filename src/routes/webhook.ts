@@ -26,6 +26,8 @@ export interface WebhookOptions {
   store: Store;
   /** null when none is configured */
   secret: string | null;
+  /** accepted too while senders move to `secret` (WEBHOOK_SECRET_PREVIOUS) */
+  previousSecret?: string | null;
   maxBodyBytes: number;
 }
 
@@ -64,8 +66,9 @@ function parseJson(body: Buffer): unknown {
 
 const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
   app,
-  { store, secret, maxBodyBytes },
+  { store, secret, previousSecret, maxBodyBytes },
 ) => {
+  const secrets = [secret, previousSecret].filter((key): key is string => typeof key === 'string');
   // Every content type is read as raw bytes, so the size check comes first and the signature is
   // computed over exactly what was sent.
   app.removeAllContentTypeParsers();
@@ -86,7 +89,7 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
     if (secret === null) throw new HttpError(503, 'webhook secret is not configured');
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const signature = request.headers['x-signature'];
-    if (!verify(secret, body, typeof signature === 'string' ? signature : undefined)) {
+    if (!verify(secrets, body, typeof signature === 'string' ? signature : undefined)) {
       throw new HttpError(401, 'invalid signature');
     }
     request.body = parseJson(body);
