@@ -1,5 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { IndexingWriter, openConnection, type Row, SqliteWriter } from './sqlite-writer.js';
+import {
+  IndexingWriter,
+  openConnection,
+  type Row,
+  SqliteWriter,
+  WRITER_CACHE_KIB,
+} from './sqlite-writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits each
@@ -24,7 +30,7 @@ function describe(error: unknown): { code?: string; message: string } {
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
 
-const db = openConnection((workerData as { path: string }).path);
+const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
 const writer = new IndexingWriter(new SqliteWriter(db));
 
 port.on('message', (request: WorkerRequest) => {

@@ -6,7 +6,13 @@ import { parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
 import { SqliteSearch } from './sqlite-search.js';
-import { hourOf, openConnection, type Row } from './sqlite-writer.js';
+import {
+  hourOf,
+  openConnection,
+  READER_CACHE_KIB,
+  type Row,
+  WRITER_CACHE_KIB,
+} from './sqlite-writer.js';
 import { InlineWriter, WorkerWriter, type WriterChannel } from './sqlite-writer-channel.js';
 import {
   type InsertOutcome,
@@ -73,7 +79,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
     if (!memory) mkdirSync(dirname(options.path), { recursive: true });
-    this.db = openConnection(options.path);
+    this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : READER_CACHE_KIB);
     this.latestVersion = this.migrate();
     this.writer = memory ? new InlineWriter(this.db) : new WorkerWriter(options.path);
     this.search = new SqliteSearch((sql) => this.statement(sql));
