@@ -112,7 +112,7 @@ export class PostgresStore implements Store {
   private readonly maxInFlight: number;
   private readonly connection: pg.ClientConfig;
 
-  /** whether the schema is known to be applied; requests wait for nothing until it is */
+  /** whether the schema is known to be applied; until then requests are refused at once */
   private migrated = false;
   /** why the last migration attempt failed */
   private migrationFailure = 'not attempted yet';
@@ -238,8 +238,8 @@ export class PostgresStore implements Store {
   /**
    * Runs one statement on a pooled connection. A connection that broke while idle in the pool
    * (the server restarted, an administrator terminated it) fails on first use: that statement is
-   * retried once on a fresh connection, so such events cost no request an error. Every statement
-   * here is safe to repeat; a repeated insert at worst reports 'duplicate' for a row the lost
+   * retried once on another connection, so such an event rarely costs a request an error. Every
+   * statement here is safe to repeat; a repeated insert at worst reports 'duplicate' for a row the lost
    * attempt committed.
    */
   private async query<R extends pg.QueryResultRow>(
