@@ -4,7 +4,8 @@
 #
 #   scripts/smoke.sh http://127.0.0.1:8000 "$WEBHOOK_SECRET"
 #
-# Needs bash, curl, openssl and jq. SECRET must be the service's WEBHOOK_SECRET.
+# Needs bash, curl, openssl and jq. SECRET must be the service's WEBHOOK_SECRET; when the service
+# has a READ_TOKEN, export READ_TOKEN too (it is sent as a bearer token to /messages and /stats).
 #
 # It can be rerun against the same database: every run posts messages with ids and senders of
 # its own, and compares /messages, /stats and /metrics with what this run itself created. The
@@ -35,8 +36,12 @@ HEADERS=''
 req() {
   local method=$1 path=$2
   shift 2
+  local auth=()
+  case $path in
+    /messages* | /stats*) [ -z "${READ_TOKEN:-}" ] || auth=(-H "Authorization: Bearer $READ_TOKEN") ;;
+  esac
   STATUS=$(curl -sS -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' --max-time 15 \
-    -X "$method" "$@" "$BASE$path" 2>"$TMP/curl-error") || STATUS=000
+    -X "$method" "${auth[@]}" "$@" "$BASE$path" 2>"$TMP/curl-error") || STATUS=000
   BODY=$(cat "$TMP/body" 2>/dev/null || true)
   HEADERS=$(tr -d '\r' <"$TMP/headers" 2>/dev/null || true)
 }
@@ -238,7 +243,8 @@ check '/stats messages_per_sender: at most 10, count desc then from asc, this ru
       and all($l[]; if .from == $s1 then .count == 3 elif .from == $s2 then .count == 1 else true end)'
 messages limit=1
 FIRST=$BODY
-TOTAL=$(jq '.total' <<<"$FIRST")
+TOTAL=$(jq -r '.total // 0' <<<"$FIRST" 2>/dev/null || true)
+[[ $TOTAL =~ ^[1-9][0-9]*$ ]] || TOTAL=1
 messages limit=1 "offset=$((TOTAL - 1))"
 LAST=$BODY
 BODY=$STATS
