@@ -29,7 +29,18 @@ export interface Metrics {
 /** A registry of its own per app, so that several apps in one process never share counters. */
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // gauges named like counters, which `promtool check metrics` rejects; the same figures stay
+    // available by type as nodejs_active_handles, nodejs_active_requests, nodejs_active_resources
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      registry.removeSingleMetric(name);
+    }
+  }
 
   const requests = new Counter({
     name: 'http_requests_total',

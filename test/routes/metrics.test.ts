@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { createMetrics } from '../../src/metrics.js';
 import { message, postWebhook, type TestApp, testApp } from '../helpers.js';
 
 /** The samples of one metric: label string → value. */
@@ -92,5 +93,16 @@ describe('GET /metrics', () => {
     const unmatched = [...requests.keys()].filter((labels) => !/path="\//.test(labels));
     assert.deepEqual(unmatched, ['{path="unmatched",status="404"}']);
     assert.equal(requests.get('{path="unmatched",status="404"}'), 51);
+  });
+});
+
+describe('metric names', () => {
+  it('follow Prometheus conventions: only counters end in _total (promtool checks this)', async () => {
+    const metrics = createMetrics();
+    const types = [...(await metrics.registry.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)];
+    assert.ok(types.length > 20, `process metrics are included (${types.length})`);
+    for (const [, name, type] of types) {
+      assert.equal(name?.endsWith('_total'), type === 'counter', `${name} is a ${type}`);
+    }
   });
 });
