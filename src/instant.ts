@@ -56,3 +56,16 @@ export function parseInstant(ts: string): bigint | null {
 export function isInstant(ts: string): boolean {
   return parseInstant(ts) !== null;
 }
+
+const MICROS_PER_HOUR = 3_600_000_000n;
+
+/** The UTC hour an instant falls in, as whole hours since the epoch (rounded down, also before 1970). */
+export function hourOf(instant: bigint): bigint {
+  const hour = instant / MICROS_PER_HOUR;
+  return instant < 0n && instant % MICROS_PER_HOUR !== 0n ? hour - 1n : hour;
+}
+
+/** The first instant of an hour (see hourOf). */
+export function hourStart(hour: bigint): bigint {
+  return hour * MICROS_PER_HOUR;
+}

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { fold } from '../fold.js';
-import { parseInstant } from '../instant.js';
+import { hourOf, hourStart, parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
 import { classify, describeError, isStale, isUnavailable } from './postgres/errors.js';
@@ -53,23 +53,51 @@ const MIGRATION_TIMEOUT_MS = 60_000;
 /** The client-side timeout fires this much after the server-side one, as a backstop only. */
 const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 
+/**
+ * One statement per batch: the rows, and the totals they change (see the second migration).
+ * The sub-statements run in the order written and lock rows in sorted order (ids, senders,
+ * hours, then the one totals row), so two replicas' batches wait for each other rather than
+ * deadlock. A batch of duplicates only reads.
+ */
 const INSERT_SQL = `
-  INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-                       $7::text[])
-  ON CONFLICT (message_id) DO NOTHING
-  RETURNING message_id`;
+  WITH inserted AS (
+    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                         $6::text[], $7::text[])
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id, sender, ts_us
+  ), senders AS (
+    INSERT INTO sender_counts AS counted (sender, messages)
+    SELECT sender, count(*) FROM inserted GROUP BY sender ORDER BY sender
+    ON CONFLICT (sender) DO UPDATE SET messages = counted.messages + excluded.messages
+    RETURNING xmax = 0 AS added
+  ), hours AS (
+    INSERT INTO hour_counts AS counted (hour, messages)
+    SELECT floor(ts_us::numeric / 3600000000)::bigint AS hour, count(*)
+    FROM inserted GROUP BY 1 ORDER BY 1
+    ON CONFLICT (hour) DO UPDATE SET messages = counted.messages + excluded.messages
+  ), totals AS (
+    UPDATE message_totals
+    SET messages = messages + (SELECT count(*) FROM inserted),
+        senders = senders + (SELECT count(*) FROM senders WHERE added)
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted)
+  )
+  SELECT message_id FROM inserted`;
 
 const STATS_SQL = `
-  SELECT totals.total, totals.senders,
-    (SELECT coalesce(json_agg(json_build_object('from', sender, 'count', n)
-                              ORDER BY n DESC, sender ASC), '[]'::json)
-       FROM (SELECT sender, count(*) AS n FROM messages
-             GROUP BY sender ORDER BY n DESC, sender ASC LIMIT 10) AS top) AS per_sender,
+  SELECT totals.messages AS total, totals.senders,
+    (SELECT coalesce(json_agg(json_build_object('from', sender, 'count', messages)
+                              ORDER BY messages DESC, sender ASC), '[]'::json)
+       FROM (SELECT sender, messages FROM sender_counts
+             ORDER BY messages DESC, sender ASC LIMIT 10) AS top) AS per_sender,
     (SELECT ts FROM messages ORDER BY ts_us ASC, message_id ASC LIMIT 1) AS first_ts,
     (SELECT ts FROM messages ORDER BY ts_us DESC, message_id DESC LIMIT 1) AS last_ts
-  FROM (SELECT count(*)::bigint AS total, count(DISTINCT sender)::bigint AS senders
-        FROM messages) AS totals`;
+  FROM message_totals AS totals WHERE id = 1`;
+
+/** `text` as a LIKE pattern matching itself only: %, _ and the escape character \ escaped. */
+function literal(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 interface PendingInsert {
   /** escaped */
@@ -347,18 +375,20 @@ export class PostgresStore implements Store {
       values.push(value);
       return `$${values.length}`;
     };
+    let since: bigint | undefined;
     if (filter.from !== undefined) where.push(`sender = ${param(filter.from)}`);
     if (filter.since !== undefined) {
-      const since = parseInstant(filter.since);
-      if (since === null) throw new TypeError('since is not a valid instant');
+      const instant = parseInstant(filter.since);
+      if (instant === null) throw new TypeError('since is not a valid instant');
+      since = instant;
       where.push(`ts_us >= ${param(String(since))}::bigint`);
     }
-    // strpos, not LIKE: %, _ and \ in q are ordinary characters
+    // LIKE with every special character escaped, so that the trigram index can serve it:
+    // %, _ and \ in q are ordinary characters
     if (filter.q !== undefined) {
-      where.push(`strpos(text_folded, ${param(escapeText(fold(filter.q)))}) > 0`);
+      where.push(`text_folded LIKE ${param(`%${literal(escapeText(fold(filter.q)))}%`)}`);
     }
-    const countSql = `SELECT count(*)::bigint AS total FROM messages ${whereClause(where)}`;
-    const countValues = [...values];
+    const counting = this.count(filter, since, where, [...values]);
     if (page.after !== undefined) {
       where.push(
         `(ts_us, message_id) > (${param(String(page.after.instant))}::bigint, ` +
@@ -370,8 +400,8 @@ export class PostgresStore implements Store {
       ${whereClause(where)}
       ORDER BY ts_us, message_id
       LIMIT ${param(page.limit + 1)}::integer OFFSET ${param(String(page.offset))}::bigint`;
-    const [counted, listed] = await Promise.all([
-      this.query<{ total: string }>({ text: countSql, values: countValues }),
+    const [total, listed] = await Promise.all([
+      counting,
       this.query<MessageRow>({ text: pageSql, values }),
     ]);
     const rows = listed.rows.map(
@@ -384,11 +414,38 @@ export class PostgresStore implements Store {
       }),
     );
     const more = rows.length > page.limit;
-    return {
-      data: more ? rows.slice(0, page.limit) : rows,
-      total: Number(counted.rows[0]?.total ?? 0),
-      more,
+    return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+  }
+
+  /**
+   * Messages matching the filter: from the kept totals where they answer it (no filter, only
+   * `from`, only `since`), else counted through an index.
+   */
+  private async count(
+    filter: ListFilter,
+    since: bigint | undefined,
+    where: string[],
+    values: unknown[],
+  ): Promise<number> {
+    const one = async (text: string, params: unknown[] = []) => {
+      const { rows } = await this.query<{ n: string | null }>({ text, values: params });
+      return Number(rows[0]?.n ?? 0);
     };
+    if (filter.q === undefined && filter.from === undefined && since === undefined)
+      return one('SELECT messages AS n FROM message_totals WHERE id = 1');
+    if (filter.q === undefined && since === undefined)
+      return one('SELECT messages AS n FROM sender_counts WHERE sender = $1', [filter.from]);
+    if (filter.q === undefined && filter.from === undefined && since !== undefined) {
+      // whole hours after the one `since` falls in, plus the rest of that hour
+      const hour = hourOf(since);
+      return one(
+        `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
+              + (SELECT count(*) FROM messages WHERE ts_us >= $2::bigint AND ts_us < $3::bigint)
+              AS n`,
+        [String(hour), String(since), String(hourStart(hour + 1n))],
+      );
+    }
+    return one(`SELECT count(*) AS n FROM messages ${whereClause(where)}`, values);
   }
 
   async stats(): Promise<Stats> {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { hourOf } from '../instant.js';
 import type { InsertOutcome } from './store.js';
 
 /**
@@ -11,16 +12,8 @@ import type { InsertOutcome } from './store.js';
 /** How long a write waits for another connection's lock before it fails (SQLITE_BUSY → 503). */
 export const BUSY_TIMEOUT_MS = 5000;
 
-const MICROS_PER_HOUR = 3_600_000_000n;
-
 /** message_id, sender, recipient, ts, ts_us, text, text_folded */
 export type Row = [string, string, string, string, bigint, string | null, string | null];
-
-/** The UTC hour an instant falls in (floor division, also before 1970). */
-export function hourOf(instant: bigint): bigint {
-  const hour = instant / MICROS_PER_HOUR;
-  return instant < 0n && instant % MICROS_PER_HOUR !== 0n ? hour - 1n : hour;
-}
 
 /** Connection settings shared by every connection to the file. */
 export function configure(db: Database.Database): void {

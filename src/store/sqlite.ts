@@ -2,17 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { fold } from '../fold.js';
-import { parseInstant } from '../instant.js';
+import { hourOf, hourStart, parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
 import { SqliteSearch } from './sqlite-search.js';
-import {
-  hourOf,
-  openConnection,
-  READER_CACHE_KIB,
-  type Row,
-  WRITER_CACHE_KIB,
-} from './sqlite-writer.js';
+import { openConnection, READER_CACHE_KIB, type Row, WRITER_CACHE_KIB } from './sqlite-writer.js';
 import { InlineWriter, WorkerWriter, type WriterChannel } from './sqlite-writer-channel.js';
 import {
   type InsertOutcome,
@@ -40,8 +34,6 @@ export function unavailable(error: unknown): unknown {
   }
   return error;
 }
-
-const MICROS_PER_HOUR = 3_600_000_000n;
 
 interface PendingInsert {
   row: Row;
@@ -233,7 +225,7 @@ export class SqliteStore implements Store {
       return one('SELECT messages FROM sender_counts WHERE sender = ?', from);
     if (from === undefined) {
       // whole hours after the one `since` falls in, plus the rest of that hour
-      const nextHour = (hourOf(since) + 1n) * MICROS_PER_HOUR;
+      const nextHour = hourStart(hourOf(since) + 1n);
       return (
         one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hourOf(since)) +
         one('SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?', since, nextHour)

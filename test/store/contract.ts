@@ -68,8 +68,7 @@ export function randomMessages(count: number, seed: number): Message[] {
 
 /** What list() must return for `filter`, computed the slow, obvious way. */
 export function expectedIds(messages: Message[], filter: Parameters<Store['list']>[0]): string[] {
-  const lower = (s: string) =>
-    Array.from(s, (c) => (c === 'İ' ? 'i' : c.toLowerCase())).join('');
+  const lower = (s: string) => Array.from(s, (c) => (c === 'İ' ? 'i' : c.toLowerCase())).join('');
   const instant = (ts: string) => {
     const [whole = '', fraction = ''] = ts.slice(0, -1).split('.');
     return BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt(fraction.padEnd(6, '0'));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Message } from '../../src/message.js';
+import { readMigrations } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open.js';
 import { type Store, StoreUnavailableError } from '../../src/store/store.js';
 import {
@@ -13,6 +14,9 @@ import {
   withClient,
 } from '../helpers.js';
 import { storeContract } from './contract.js';
+
+/** Every migration, as schema_migrations lists them once applied. */
+const MIGRATIONS = readMigrations('postgres').map(({ version, name }) => ({ version, name }));
 
 const m = (id: string, fields: Partial<Message> = {}): Message => ({
   message_id: id,
@@ -121,9 +125,11 @@ if (postgresConfigured()) {
 
     it('reports a missing migration in check()', async () => {
       await withClient(url, (client) => client.query(`DELETE FROM ${schema}.schema_migrations`));
-      assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 1' });
+      assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 2' });
       await withClient(url, (client) =>
-        client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES (1, 'x')`),
+        client.query(
+          `INSERT INTO ${schema}.schema_migrations (version, name) VALUES (1, 'x'), (2, 'y')`,
+        ),
       );
       assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });
     });
@@ -140,7 +146,7 @@ if (postgresConfigured()) {
         const versions = await withClient(url, (client) =>
           client.query('SELECT version, name FROM schema_migrations ORDER BY version'),
         );
-        assert.deepEqual(versions.rows, [{ version: 1, name: 'messages' }]);
+        assert.deepEqual(versions.rows, MIGRATIONS);
         // one shared table: what one writes, the others read
         await Promise.all(stores.map((store, i) => store.insert(m(`from-${i}`))));
         for (const store of stores) assert.equal((await store.stats()).total_messages, 4);
@@ -161,7 +167,7 @@ if (postgresConfigured()) {
         store = await open(url, 500);
         const openMs = Date.now() - opening;
         assert.ok(openMs < 1500, `opened after ${openMs} ms, not after the migration`);
-        assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 1' });
+        assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 2' });
         await assert.rejects(store.insert(m('too-early')), StoreUnavailableError);
         await holder.query('SELECT pg_advisory_unlock(7263011952014)');
         const waiting = Date.now();
