@@ -1,0 +1,129 @@
+/**
+ * The built server (`node dist/server.js`, the production start command) as a child process on
+ * a free port, with every line it prints kept and checked for JSON.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SERVER = join(ROOT, 'dist', 'server.js');
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** performance.now() when the process was seen to exit */
+  at: number;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  /** every complete line printed on stdout and stderr, parsed */
+  lines: Record<string, unknown>[];
+  /** complete lines that were not one JSON object */
+  notJson: string[];
+  /** lines printed on stderr (the service prints nothing there) */
+  stderr: string[];
+  exited: Promise<Exit>;
+}
+
+export interface StartOptions {
+  /** keep the parsed lines (a long load run may only want them checked); default true */
+  keepLines?: boolean;
+  /** give up waiting for the `started` line after this long; default 20 s */
+  timeoutMs?: number;
+}
+
+/** Calls `onLine` for each complete line; a last line cut off by a crash is not one. */
+function splitLines(stream: Readable, onLine: (line: string) => void): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) onLine(part);
+  });
+}
+
+/** Starts the built server with `env` (plus PATH, HOST=127.0.0.1, PORT=0) and waits for `started`. */
+export function startServer(
+  env: Record<string, string>,
+  options: StartOptions = {},
+): Promise<ServerProcess> {
+  if (!existsSync(SERVER)) {
+    return Promise.reject(new Error('dist/server.js is missing: run `npm run build` first'));
+  }
+  const child = spawn(process.execPath, [SERVER], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = options.keepLines ?? true;
+  const exited = new Promise<Exit>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  return new Promise((resolve, reject) => {
+    const lines: Record<string, unknown>[] = [];
+    const notJson: string[] = [];
+    const stderr: string[] = [];
+    let started = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within ${options.timeoutMs ?? 20_000} ms`));
+    }, options.timeoutMs ?? 20_000);
+    const onLine = (line: string, fromStderr: boolean) => {
+      if (fromStderr) stderr.push(line);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        notJson.push(line);
+        return;
+      }
+      const record = parsed as Record<string, unknown>;
+      if (keep || record.msg !== 'request') lines.push(record);
+      if (!started && record.msg === 'started' && typeof record.port === 'number') {
+        started = true;
+        clearTimeout(timer);
+        const port = record.port;
+        resolve({
+          child,
+          port,
+          base: `http://127.0.0.1:${port}`,
+          lines,
+          notJson,
+          stderr,
+          exited,
+        });
+      }
+    };
+    if (child.stdout !== null) splitLines(child.stdout, (line) => onLine(line, false));
+    if (child.stderr !== null) splitLines(child.stderr, (line) => onLine(line, true));
+    exited.then((exit) => {
+      clearTimeout(timer);
+      if (!started) {
+        const printed = [...lines.map((l) => JSON.stringify(l)), ...notJson].join('\n');
+        reject(
+          new Error(`the server exited (${exit.code ?? exit.signal}) before starting:\n${printed}`),
+        );
+      }
+    });
+  });
+}
+
+/** Sends `signal` and waits for the process to exit. */
+export async function stopServer(
+  server: ServerProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<Exit> {
+  if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill(signal);
+  return server.exited;
+}
