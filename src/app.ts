@@ -38,6 +38,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
     genReqId: requestId,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // a request that reaches a route while the server closes is served like any other (see the
+    // shutdown in server.ts), not refused with a 503 outside the error envelope
+    return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(options.logger),
   });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));

@@ -2,11 +2,48 @@
  * The process: read the configuration, open the store, build the app, listen, and shut down
  * gracefully on SIGTERM or SIGINT. Everything it prints is one JSON object per line.
  */
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
 /** How long a graceful shutdown may take before the process gives up and exits 1. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * After a stop signal, how long open connections keep being served (each answer then closing its
+ * connection) before the server stops listening and drops the connections that are left idle.
+ */
+const DRAIN_MS = 1000;
+
+/** The drain ends early once no connection has been open or accepted for this long. */
+const QUIET_MS = 100;
+
+/**
+ * Resolves after `ms`, or earlier once `server` has had no open connection and accepted none
+ * for QUIET_MS: a connection a sender opened before the signal may still wait in the accept
+ * queue, where it is not counted yet.
+ */
+async function drained(server: Server, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  let lastActivity = Date.now();
+  const onConnection = () => {
+    lastActivity = Date.now();
+  };
+  server.on('connection', onConnection);
+  try {
+    while (Date.now() < until) {
+      const open = await new Promise<number>((resolve) =>
+        server.getConnections((error, count) => resolve(error ? 0 : count)),
+      );
+      if (open > 0) lastActivity = Date.now();
+      else if (Date.now() - lastActivity >= QUIET_MS) return;
+      await sleep(20);
+    }
+  } finally {
+    server.off('connection', onConnection);
+  }
+}
 
 function fail(logger: Logger, msg: string, error: unknown): never {
   const err =
@@ -57,15 +94,26 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
   });
 
+  // Graceful shutdown. Closing at once would race the senders: a request already on its way over
+  // a keep-alive connection that looks idle would be cut off unanswered. So from the signal on,
+  // every answer carries `Connection: close` (a sender's next request opens a new connection),
+  // and for DRAIN_MS everything that arrives is still served. Then the server stops listening,
+  // drops the idle connections, finishes the requests in flight (a request that reaches a route
+  // while it closes is served too: return503OnClosing is off), and the store commits its last
+  // writes before the process exits 0.
   let stopping = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) fail(logger, 'stopped without finishing', `second ${signal}`);
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    logger.info({ signal, drain_ms: DRAIN_MS }, 'shutting down: finishing requests in flight');
     setTimeout(
       () => fail(logger, 'shutdown timed out', `after ${SHUTDOWN_TIMEOUT_MS} ms`),
       SHUTDOWN_TIMEOUT_MS,
     ).unref();
+    await drained(app.server, DRAIN_MS);
     await app.close();
     await store.close();
     logger.info('stopped');
