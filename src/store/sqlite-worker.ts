@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   IndexingWriter,
   openConnection,
@@ -8,8 +8,12 @@ import {
 } from './sqlite-writer.js';
 
 /**
- * The writer thread of a file-backed SqliteStore: it owns the write connection, commits each
- * batch it is sent and answers with the outcomes, and indexes for search when idle.
+ * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
+ * batches it is sent and answers each with its outcomes, and indexes for search when idle.
+ *
+ * Batches that arrive while a commit runs queue up; the next commit takes all of them at once
+ * (one transaction, one fsync), so the more the thread lags, the larger and cheaper per message
+ * its commits become, while the HTTP thread goes on reading requests.
  */
 
 export type WorkerRequest = { type: 'write'; id: number; rows: Row[] } | { type: 'close' };
@@ -33,19 +37,38 @@ if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
 const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
 const writer = new IndexingWriter(new SqliteWriter(db));
 
-port.on('message', (request: WorkerRequest) => {
-  if (request.type === 'close') {
-    writer.stop();
-    db.close();
-    port.postMessage({ type: 'closed' } satisfies WorkerReply);
-    port.close();
-    return;
+function close(): void {
+  writer.stop();
+  db.close();
+  port?.postMessage({ type: 'closed' } satisfies WorkerReply);
+  port?.close();
+}
+
+port.on('message', (first: WorkerRequest) => {
+  const batches: { id: number; rows: Row[] }[] = [];
+  let closing = false;
+  for (let request: WorkerRequest | undefined = first; request !== undefined; ) {
+    if (request.type === 'close') closing = true;
+    else batches.push(request);
+    request = receiveMessageOnPort(port)?.message as WorkerRequest | undefined;
   }
-  let reply: WorkerReply;
-  try {
-    reply = { type: 'written', id: request.id, outcomes: writer.write(request.rows) };
-  } catch (error) {
-    reply = { type: 'failed', id: request.id, error: describe(error) };
+  if (batches.length > 0) {
+    try {
+      const outcomes = writer.write(batches.flatMap((batch) => batch.rows));
+      let offset = 0;
+      for (const { id, rows } of batches) {
+        port.postMessage({
+          type: 'written',
+          id,
+          outcomes: outcomes.slice(offset, offset + rows.length),
+        } satisfies WorkerReply);
+        offset += rows.length;
+      }
+    } catch (error) {
+      for (const { id } of batches) {
+        port.postMessage({ type: 'failed', id, error: describe(error) } satisfies WorkerReply);
+      }
+    }
   }
-  port.postMessage(reply);
+  if (closing) close();
 });

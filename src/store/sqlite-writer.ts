@@ -49,7 +49,7 @@ export class SqliteWriter {
   private readonly unindexed: Database.Statement;
   private readonly indexRow: Database.Statement;
   private readonly markIndexed: Database.Statement;
-  private readonly insertBatch: Database.Transaction<(rows: Row[], index: number) => Written>;
+  private readonly insertBatch: Database.Transaction<(rows: Row[]) => InsertOutcome[]>;
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
@@ -79,7 +79,7 @@ export class SqliteWriter {
     this.indexRow = db.prepare('INSERT INTO messages_search (rowid, text_folded) VALUES (?, ?)');
     this.markIndexed = db.prepare('UPDATE search_index SET indexed_through = ? WHERE id = 1');
 
-    this.insertBatch = db.transaction((rows: Row[], index: number): Written => {
+    this.insertBatch = db.transaction((rows: Row[]) => {
       const outcomes: InsertOutcome[] = [];
       const senders = new Map<string, number>();
       const hours = new Map<bigint, number>();
@@ -101,9 +101,7 @@ export class SqliteWriter {
       }
       for (const [hour, count] of hours) this.addHour.run(hour, count);
       if (created > 0) this.addTotals.run(created, newSenders);
-      const started = performance.now();
-      const indexed = index > 0 ? this.indexRows(index) : 0;
-      return { outcomes, indexed, indexMs: performance.now() - started };
+      return outcomes;
     });
 
     this.indexBatch = db.transaction((limit: number) => this.indexRows(limit));
@@ -119,12 +117,9 @@ export class SqliteWriter {
     return rows.length;
   }
 
-  /**
-   * Stores the rows not stored yet and indexes up to `index` earlier messages for search, in one
-   * transaction; an outcome per row, in order.
-   */
-  write(rows: Row[], index: number): Written {
-    return this.insertBatch.immediate(rows, index);
+  /** Stores the rows not stored yet, in one transaction; an outcome per row, in order. */
+  write(rows: Row[]): InsertOutcome[] {
+    return this.insertBatch.immediate(rows);
   }
 
   /**
@@ -142,84 +137,59 @@ export class SqliteWriter {
   }
 }
 
-export interface Written {
-  outcomes: InsertOutcome[];
-  /** messages added to the search index in the same transaction, and the time it took */
-  indexed: number;
-  indexMs: number;
-}
-
-/** Time the search indexer may add to each write transaction (which is then acknowledged). */
-const INDEX_IN_WRITE_MS = 0.5;
-/** With no write for this long, the indexer works in steps of its own... */
-const IDLE_AFTER_MS = 20;
-/** ...of about this long each, so that a write arriving meanwhile waits no more than that. */
-const IDLE_STEP_MS = 10;
+/** How long one step of the search indexer may take: a write arriving meanwhile waits for it. */
+const INDEX_STEP_MS = 5;
 
 /**
- * Writes batches and keeps the search index caught up without slowing acknowledgements much:
- * each write transaction also indexes what about INDEX_IN_WRITE_MS allows (no extra commit),
- * and once writes pause the indexer catches up in steps of its own. Under a sustained burst the
- * index falls behind and searches check the newest messages one by one until it catches up.
+ * Writes batches, and keeps the search index caught up in the time the thread would otherwise
+ * sit idle: after a write, a step of indexing (about INDEX_STEP_MS, one transaction) runs only
+ * if no other write arrived meanwhile (setImmediate runs after pending messages), and steps go on
+ * until the index is complete or writes come in again. Indexing a message costs several times
+ * more than storing it, so under a sustained burst the index falls behind and searches check the
+ * newest messages one by one until it catches up; no acknowledgement waits for the index.
  */
 export class IndexingWriter {
   /** the measured cost of indexing one message, in ms (moving average) */
   private msPerRow = 0.1;
-  private idleTimer: NodeJS.Timeout | null = null;
-  /** bumped by every write: an idle step scheduled before it is dropped */
+  /** bumped by every write: a step scheduled before it is dropped */
   private generation = 0;
   private stopped = false;
 
   constructor(private readonly writer: SqliteWriter) {
-    this.resting();
+    this.schedule();
   }
 
   write(rows: Row[]): InsertOutcome[] {
     this.generation++;
     try {
-      const written = this.writer.write(rows, this.rowsFor(INDEX_IN_WRITE_MS));
-      this.learn(written.indexed, written.indexMs);
-      return written.outcomes;
+      return this.writer.write(rows);
     } finally {
-      this.resting();
+      this.schedule();
     }
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
   }
 
-  private rowsFor(ms: number): number {
-    return Math.max(1, Math.floor(ms / this.msPerRow));
-  }
-
-  private learn(rows: number, ms: number): void {
-    if (rows >= 4) this.msPerRow = 0.8 * this.msPerRow + (0.2 * ms) / rows;
-  }
-
-  /** (Re)starts the wait before indexing on its own. */
-  private resting(): void {
-    if (this.stopped) return;
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.step(this.generation), IDLE_AFTER_MS);
-    this.idleTimer.unref();
+  private schedule(): void {
+    const generation = this.generation;
+    setImmediate(() => this.step(generation));
   }
 
   private step(generation: number): void {
     if (this.stopped || generation !== this.generation) return;
-    const limit = this.rowsFor(IDLE_STEP_MS);
+    const limit = Math.max(4, Math.floor(INDEX_STEP_MS / this.msPerRow));
     const started = performance.now();
     let indexed: number;
     try {
       indexed = this.writer.indexAlone(limit);
     } catch {
-      // locked by another process or failing: try again after the next write or pause
-      this.resting();
-      return;
+      return; // locked by another process, or failing: tried again after the next write
     }
-    this.learn(indexed, performance.now() - started);
-    // setImmediate runs after pending I/O: a write that arrived meanwhile goes first
-    if (indexed === limit) setImmediate(() => this.step(generation));
+    if (indexed >= 4) {
+      this.msPerRow = 0.7 * this.msPerRow + (0.3 * (performance.now() - started)) / indexed;
+    }
+    if (indexed === limit) this.schedule();
   }
 }

@@ -51,10 +51,10 @@ export interface SqliteStoreOptions {
  * a worker thread writes (sqlite-writer.ts), so an fsync or another process's lock never stalls
  * the event loop. `:memory:` has one connection, written inline.
  *
- * Writes are group-committed: inserts that arrive while a batch is being committed wait and go
- * together in the next batch (one transaction, one fsync); a lone insert is sent at the end of
- * the event-loop turn it arrived in, never after a timer. Each caller gets its own outcome, once
- * its batch is committed (synchronous=FULL: on disk).
+ * Writes are group-committed: the inserts of one event-loop turn go to the writer as one batch
+ * at the end of that turn (never after a timer), and the writer commits every batch that queued
+ * up while it was busy in one transaction (one fsync). Each caller gets its own outcome once its
+ * batch is committed (synchronous=FULL: on disk).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -62,8 +62,8 @@ export class SqliteStore implements Store {
   private readonly writer: WriterChannel;
   private readonly search: SqliteSearch;
   private pending: PendingInsert[] = [];
-  private writing = false;
-  private flushScheduled = false;
+  /** batches sent to the writer and not answered yet */
+  private writing = 0;
   private idle: (() => void) | null = null;
   private readonly queries = new Map<string, Database.Statement>();
   private readonly snapshot: <T>(read: () => T) => T;
@@ -121,37 +121,32 @@ export class SqliteStore implements Store {
     ];
     return new Promise((resolve, reject) => {
       this.pending.push({ row, resolve, reject });
-      if (!this.writing && !this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
+      if (this.pending.length === 1) setImmediate(this.flush);
     });
   }
 
-  /** Sends every insert queued since the last batch as one batch; the next waits for it. */
+  /** Sends the inserts queued during this turn of the event loop to the writer as one batch. */
   private readonly flush = (): void => {
-    this.flushScheduled = false;
     const batch = this.pending;
-    if (this.writing || batch.length === 0) return;
+    if (batch.length === 0) return;
     this.pending = [];
-    this.writing = true;
+    this.writing++;
     this.writer.write(batch.map((insert) => insert.row)).then(
       (outcomes) => {
         for (const [i, insert] of batch.entries()) insert.resolve(outcomes[i] as InsertOutcome);
-        this.next();
+        this.written();
       },
       (error: unknown) => {
         const reason = unavailable(error);
         for (const insert of batch) insert.reject(reason);
-        this.next();
+        this.written();
       },
     );
   };
 
-  private next(): void {
-    this.writing = false;
-    if (this.pending.length > 0) this.flush();
-    else this.idle?.();
+  private written(): void {
+    this.writing--;
+    if (this.writing === 0 && this.pending.length === 0) this.idle?.();
   }
 
   /** A prepared statement per distinct SQL text, prepared on first use. */
@@ -291,7 +286,7 @@ export class SqliteStore implements Store {
 
   /** Commits every pending insert, then stops the writer and closes the database. */
   async close(): Promise<void> {
-    if (this.writing || this.pending.length > 0) {
+    if (this.writing > 0 || this.pending.length > 0) {
       await new Promise<void>((resolve) => {
         this.idle = resolve;
         this.flush();
