@@ -5,6 +5,8 @@
  *   --duration S        seconds per scenario (default 5)
  *   --connections N     concurrent connections (default 50)
  *   --messages N        messages stored for the read scenarios (default 1000000)
+ *   --read-rate R       requests/s at which read latency is measured (default 1000); each read
+ *                       scenario also runs as fast as it goes, for its requests/s
  *   --postgres URL      also run everything on PostgreSQL: an admin URL such as
  *                       postgres://postgres@127.0.0.1:5432/postgres (a database is created and
  *                       dropped for the run)
@@ -12,8 +14,10 @@
  *   --cache DIR         keep the seeded SQLite database in DIR and reuse it next time
  *                       (default: a temporary directory, removed afterwards)
  *
- * Prints one table per store: scenario, requests/s, p50, p99, ratio to the baseline, the
- * service's peak RSS during the scenario, the target and whether it was met.
+ * Prints one table per store: scenario, the most requests/s it sustained (50 connections, no
+ * pause), p50 and p99 latency and the load they were measured at (a run saturating two shared
+ * cores queues every request behind the others, so latency targets are measured at a stated
+ * rate), the ratio to the baseline, the service's peak RSS, the target and whether it was met.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +45,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     messages: { type: 'string', default: '1000000' },
+    'read-rate': { type: 'string', default: '1000' },
     postgres: { type: 'string' },
     only: { type: 'string' },
     cache: { type: 'string' },
@@ -49,6 +54,7 @@ const { values: options } = parseArgs({
 const DURATION = Number(options.duration);
 const CONNECTIONS = Number(options.connections);
 const MESSAGES = Number(options.messages);
+const READ_RATE = Number(options['read-rate']);
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -57,6 +63,8 @@ interface Row {
   rps: number;
   p50: number;
   p99: number;
+  /** the load p50 and p99 were measured at: "max" (as fast as it goes) or a rate */
+  latencyAt?: string;
   ratio: string;
   rssMb: number;
   target: string;
@@ -259,6 +267,7 @@ async function postScenario(
   file: string,
   start: number,
   count: number | undefined,
+  rate?: number,
 ) {
   return peakRss(
     server.child.pid as number,
@@ -270,6 +279,7 @@ async function postScenario(
       count,
       duration: DURATION,
       connections: CONNECTIONS,
+      ...(rate === undefined ? {} : { rate }),
     }),
   );
 }
@@ -286,11 +296,13 @@ async function benchStore(
 
   // ingest and duplicates on an empty store
   const requests = join(work, `requests-${name}.tsv`);
-  writeRequests(requests, Math.max(60_000 * DURATION, 50_000), `ingest-${name}`);
+  writeRequests(requests, Math.max(80_000 * DURATION, 50_000), `ingest-${name}`);
   let server = await startService(await databaseUrl());
   const [ingest, ingestRss] = await postScenario(server, requests, 1, undefined);
   const stored = (await (await fetch(`${server.base}/stats`)).json()) as { total_messages: number };
   const ok = ingest.status['200'] ?? 0;
+  if (ok !== ingest.requests)
+    throw new Error(`ingest: ${ingest.requests - ok} answers were not 200`);
   rows.push({
     scenario: 'ingest (new)',
     rps: ingest.rps,
@@ -298,8 +310,27 @@ async function benchStore(
     p99: ingest.p99,
     ratio: ratio(ingest.rps),
     rssMb: ingestRss,
-    target: '≥0.35 base, p99<10',
-    met: ingest.rps / baselineRps >= 0.35 && ingest.p99 < 10 ? 'yes' : 'no',
+    target: '≥0.35 base',
+    met: ingest.rps / baselineRps >= 0.35 ? 'yes' : 'no',
+  });
+  // latency at the target load: 35% of the baseline's rate, new messages again
+  const [paced, pacedRss] = await postScenario(
+    server,
+    requests,
+    ingest.sent + 1,
+    undefined,
+    0.35 * baselineRps,
+  );
+  rows.push({
+    scenario: 'ingest at 0.35 base rate',
+    rps: paced.rps,
+    p50: paced.p50,
+    p99: paced.p99,
+    latencyAt: `${paced.rps.toFixed(0)}/s`,
+    ratio: ratio(paced.rps),
+    rssMb: pacedRss,
+    target: 'p99<10',
+    met: paced.p99 < 10 && (paced.status['200'] ?? 0) === paced.requests ? 'yes' : 'no',
   });
   log(`${name} ingest: ${ok} answered 200, ${stored.total_messages} stored, ${ingest.sent} sent`);
   if (stored.total_messages < ok) throw new Error('fewer rows stored than 200s sent');
@@ -359,28 +390,35 @@ async function benchStore(
   };
   let peak = 0;
   for (const [scenario, file] of Object.entries(files)) {
-    const [result, rss] = await peakRss(
-      server.child.pid as number,
-      runLoad({
-        base: server.base,
-        mode: 'get',
-        file,
-        duration: DURATION,
-        connections: CONNECTIONS,
-      }),
-    );
-    peak = Math.max(peak, rss);
+    // as fast as it goes (requests/s), then at READ_RATE for the latency a client sees
+    const get = (rate?: number) =>
+      peakRss(
+        server.child.pid as number,
+        runLoad({
+          base: server.base,
+          mode: 'get',
+          file,
+          duration: DURATION,
+          connections: CONNECTIONS,
+          ...(rate === undefined ? {} : { rate }),
+        }),
+      );
+    const [max, maxRss] = await get();
+    const [paced, pacedRss] = await get(READ_RATE);
+    peak = Math.max(peak, maxRss, pacedRss);
     const [target, met] = targets[scenario] ?? ['', () => true];
-    const non200 = result.requests - (result.status['200'] ?? 0);
+    const non200 =
+      max.requests - (max.status['200'] ?? 0) + paced.requests - (paced.status['200'] ?? 0);
     rows.push({
       scenario: `GET ${scenario}${non200 > 0 ? ` (${non200} non-200!)` : ''}`,
-      rps: result.rps,
-      p50: result.p50,
-      p99: result.p99,
+      rps: max.rps,
+      p50: paced.p50,
+      p99: paced.p99,
+      latencyAt: `${paced.rps.toFixed(0)}/s`,
       ratio: '',
-      rssMb: rss,
+      rssMb: Math.max(maxRss, pacedRss),
       target,
-      met: met(result.p99) && non200 === 0 ? 'yes' : 'no',
+      met: met(paced.p99) && non200 === 0 ? 'yes' : 'no',
     });
   }
   rows.push({
@@ -398,10 +436,21 @@ async function benchStore(
 }
 
 function print(title: string, rows: Row[]): void {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs base', 'RSS MB', 'target', 'met'];
+  const header = [
+    'scenario',
+    'max req/s',
+    'latency at',
+    'p50 ms',
+    'p99 ms',
+    'vs base',
+    'RSS MB',
+    'target',
+    'met',
+  ];
   const table = rows.map((r) => [
     r.scenario,
     r.rps === 0 ? '' : r.rps.toFixed(0),
+    r.latencyAt ?? (r.rps === 0 ? '' : 'max'),
     r.p50.toFixed(2),
     r.p99.toFixed(2),
     r.ratio,

@@ -3,19 +3,30 @@
 --                              sent once, from line START on; past COUNT lines (or the end) it
 --                              starts again at START
 --   get FILE                   GET each path of FILE in turn, round and round
+-- and, last, optionally pause=MS: each connection waits MS ms after an answer before its next
+-- request, so that 50 connections send about 50 * 1000 / (MS + latency) requests a second
 -- done() prints one JSON line: requests, seconds, p50/p99/max in ms, status counts, errors and
 -- how many lines were sent.
-local mode, lines, first, count = nil, {}, 1, nil
+local mode, lines, first, count, pause = nil, {}, 1, nil, nil
 local next_line = 0
 -- globals, so that done() can read them through thread:get
 sent, statuses = 0, {}
 
 function init(args)
-  mode = args[1]
-  for line in io.lines(args[2]) do lines[#lines + 1] = line end
-  first = tonumber(args[3] or "1")
-  count = tonumber(args[4] or tostring(#lines - first + 1))
+  local positional = {}
+  for _, arg in ipairs(args) do
+    local ms = arg:match("^pause=([%d.]+)$")
+    if ms then pause = tonumber(ms) else positional[#positional + 1] = arg end
+  end
+  mode = positional[1]
+  for line in io.lines(positional[2]) do lines[#lines + 1] = line end
+  first = tonumber(positional[3] or "1")
+  count = tonumber(positional[4] or tostring(#lines - first + 1))
   next_line = first
+  -- defined only when asked for: wrk takes the timer path for every request once delay() exists
+  if pause then
+    delay = function() return pause end
+  end
 end
 
 function request()

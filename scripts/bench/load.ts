@@ -17,6 +17,8 @@ export interface LoadOptions {
   count?: number;
   duration: number;
   connections: number;
+  /** when given, aim at about this many requests a second (each connection pauses between requests) */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -57,6 +59,7 @@ async function runWrk(o: LoadOptions): Promise<LoadResult> {
   args.push(o.base, '--', o.mode, o.file);
   if (o.start !== undefined) args.push(String(o.start));
   if (o.count !== undefined) args.push(String(o.count));
+  if (o.rate !== undefined) args.push(`pause=${((o.connections * 1000) / o.rate).toFixed(3)}`);
   const output = execFileSync('wrk', args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = output.trim().split('\n').at(-1) ?? '{}';
   const r = JSON.parse(last) as Omit<LoadResult, 'rps'> & {
