@@ -27,6 +27,21 @@ export interface AppOptions {
 /** Longest time a client may take to send one whole request (headers and body). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * How often Node looks for requests past REQUEST_TIMEOUT_MS: a slow sender is cut off between
+ * 10 and 11 s (Node's default, 30 s, would let it stay up to 40 s).
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * A connection on which nothing moves either way for this long (twice as long when its answers
+ * were still draining) is closed: a client that never reads its answers cannot hold one forever.
+ * Well above the longest wait for the database with the default settings (5 s per lock, pooled
+ * connection or statement), so a request in progress is not cut by it. An idle keep-alive
+ * connection is closed after Fastify's keepAliveTimeout (72 s) instead.
+ */
+const CONNECTION_TIMEOUT_MS = 20_000;
+
 /** Builds the HTTP app around a store. It never listens and never reads the environment. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -38,6 +53,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
     genReqId: requestId,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    http: {
+      // Node swaps the two when headersTimeout is the longer (its default is 60 s): the whole
+      // request would then get 60 s, and only the headers 10 s
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
     // a request that reaches a route while the server closes is served like any other (see the
     // shutdown in server.ts), not refused with a 503 outside the error envelope
     return503OnClosing: false,
