@@ -35,6 +35,9 @@ export function unavailable(error: unknown): unknown {
   return error;
 }
 
+/** Batches sent to the writer and not answered yet, at most (see flush). */
+const MAX_BATCHES_OUT = 2;
+
 interface PendingInsert {
   row: Row;
   resolve: (outcome: InsertOutcome) => void;
@@ -51,9 +54,9 @@ export interface SqliteStoreOptions {
  * a worker thread writes (sqlite-writer.ts), so an fsync or another process's lock never stalls
  * the event loop. `:memory:` has one connection, written inline.
  *
- * Writes are group-committed: the inserts of one event-loop turn go to the writer as one batch
- * at the end of that turn (never after a timer), and the writer commits every batch that queued
- * up while it was busy in one transaction (one fsync). Each caller gets its own outcome once its
+ * Writes are group-committed: inserts go to the writer in batches, at the end of the event-loop
+ * turn they arrived in or, while the writer is busy, as soon as it can take the next one (never
+ * after a timer); the writer commits every batch that queued up in one transaction (one fsync). Each caller gets its own outcome once its
  * batch is committed (synchronous=FULL: on disk).
  */
 export class SqliteStore implements Store {
@@ -125,10 +128,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Sends the inserts queued during this turn of the event loop to the writer as one batch. */
+  /**
+   * Sends the queued inserts to the writer as one batch, unless MAX_BATCHES_OUT are already on
+   * their way: the writer then always has the next batch waiting when a commit ends, while the
+   * inserts arriving meanwhile keep gathering here into one larger batch.
+   */
   private readonly flush = (): void => {
     const batch = this.pending;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || this.writing >= MAX_BATCHES_OUT) return;
     this.pending = [];
     this.writing++;
     this.writer.write(batch.map((insert) => insert.row)).then(
@@ -146,7 +153,8 @@ export class SqliteStore implements Store {
 
   private written(): void {
     this.writing--;
-    if (this.writing === 0 && this.pending.length === 0) this.idle?.();
+    if (this.pending.length > 0) this.flush();
+    else if (this.writing === 0) this.idle?.();
   }
 
   /** A prepared statement per distinct SQL text, prepared on first use. */
