@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { clientErrorHandler, registerErrorHandling } from './errors.js';
+import { clientErrorHandler, registerErrorHandling, requireHost } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerObservation, requestId } from './observe.js';
 import { registerDocs } from './routes/docs.js';
@@ -60,6 +60,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       headersTimeout: REQUEST_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      // Node would answer a request without Host itself, with no body and no log line:
+      // requireHost (errors.ts) answers it instead
+      requireHostHeader: false,
     },
     // a request that reaches a route while the server closes is served like any other (see the
     // shutdown in server.ts), not refused with a 503 outside the error envelope
@@ -73,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   metrics.watchSearchBacklog(() => store.searchBacklog?.() ?? 0);
   registerErrorHandling(app);
   registerObservation(app, metrics);
+  requireHost(app);
   await registerDocs(app);
 
   await app.register(webhookRoutes, {

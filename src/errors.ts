@@ -96,6 +96,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
 }
 
+/**
+ * HTTP/1.1 requests must name a Host (RFC 9112): a 400 in the envelope, with its log line, for
+ * one that does not. Register after the request id is set, so that the answer carries it.
+ */
+export function requireHost(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return reply.code(400).send({ detail: 'missing Host header' });
+    }
+  });
+}
+
 const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
 
 /**
