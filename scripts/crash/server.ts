@@ -23,8 +23,10 @@ export interface ServerProcess {
   port: number;
   /** http://127.0.0.1:<port> */
   base: string;
-  /** every complete line printed on stdout and stderr, parsed */
+  /** every complete line printed on stdout and stderr, parsed (request lines only when kept) */
   lines: Record<string, unknown>[];
+  /** how many complete lines were printed */
+  printed(): number;
   /** complete lines that were not one JSON object */
   notJson: string[];
   /** lines printed on stderr (the service prints nothing there) */
@@ -72,11 +74,13 @@ export function startServer(
     const notJson: string[] = [];
     const stderr: string[] = [];
     let started = false;
+    let printed = 0;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the server did not start within ${options.timeoutMs ?? 20_000} ms`));
     }, options.timeoutMs ?? 20_000);
     const onLine = (line: string, fromStderr: boolean) => {
+      printed++;
       if (fromStderr) stderr.push(line);
       let parsed: unknown;
       try {
@@ -99,6 +103,7 @@ export function startServer(
           port,
           base: `http://127.0.0.1:${port}`,
           lines,
+          printed: () => printed,
           notJson,
           stderr,
           exited,

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { ROOT } from '../scripts/crash/server.js';
+import { postgresConfigured, TEST_DATABASE_URL } from './helpers.js';
+
+/**
+ * The short form of scripts/crash.ts (its default is 20 cycles of 100-700 ms): the built server
+ * is killed with SIGKILL five times under load, restarted on the same database each time, and
+ * everything acknowledged must be there afterwards, exactly once.
+ */
+
+interface Summary {
+  ok: boolean;
+  store: string;
+  cycles: number;
+  cycles_survived: number;
+  requests: number;
+  answered_200: number;
+  acknowledged: number;
+  acknowledged_stored: number;
+  stored: number;
+  stats_total: number;
+  table_rows: number;
+  distinct_ids: number;
+  violations: number;
+}
+
+function runCrash(args: string[]): Promise<{ code: number | null; lines: string[] }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts', 'crash.ts'), ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    out += chunk;
+  });
+  return new Promise((resolve) =>
+    child.on('exit', (code) => resolve({ code, lines: out.trimEnd().split('\n') })),
+  );
+}
+
+const stores: [string, string[]][] = [['sqlite', ['--store', 'sqlite']]];
+if (postgresConfigured()) {
+  stores.push(['postgres', ['--store', 'postgres', '--database-url', TEST_DATABASE_URL as string]]);
+}
+
+for (const [store, storeArgs] of stores) {
+  describe(`scripts/crash.ts on ${store}, 5 cycles of 150 ms`, () => {
+    let code: number | null;
+    let lines: string[];
+    let summary: Summary;
+
+    before(async () => {
+      ({ code, lines } = await runCrash([
+        ...storeArgs,
+        '--cycles',
+        '5',
+        '--min-ms',
+        '150',
+        '--max-ms',
+        '150',
+      ]));
+      summary = JSON.parse(lines.at(-1) ?? '{}');
+    });
+
+    it('exits 0 with no violation', (t) => {
+      for (const line of lines.slice(0, -1)) t.diagnostic(line);
+      assert.equal(code, 0, lines.join('\n'));
+      assert.equal(summary.ok, true);
+      assert.equal(summary.violations, 0);
+    });
+
+    it('survived every cycle and acknowledged messages in each', () => {
+      assert.equal(summary.store, store);
+      assert.equal(summary.cycles, 5);
+      assert.equal(summary.cycles_survived, 5);
+      assert.equal(lines.filter((line) => /^cycle \d+\/5: killed after/.test(line)).length, 5);
+      assert.ok(summary.acknowledged > 50, `only ${summary.acknowledged} messages acknowledged`);
+    });
+
+    it('stored every acknowledged message, and the counts agree', () => {
+      assert.equal(summary.acknowledged_stored, summary.acknowledged);
+      assert.ok(summary.stored >= summary.acknowledged, 'stored at least what was acknowledged');
+      assert.equal(summary.stats_total, summary.stored);
+      assert.equal(summary.table_rows, summary.stored);
+      assert.equal(summary.distinct_ids, summary.stored);
+    });
+  });
+}
