@@ -57,15 +57,17 @@ export function isInstant(ts: string): boolean {
   return parseInstant(ts) !== null;
 }
 
-const MICROS_PER_HOUR = 3_600_000_000n;
+export const MICROS_PER_HOUR = 3_600_000_000n;
+export const MICROS_PER_DAY = 86_400_000_000n;
 
-/** The UTC hour an instant falls in, as whole hours since the epoch (rounded down, also before 1970). */
-export function hourOf(instant: bigint): bigint {
-  const hour = instant / MICROS_PER_HOUR;
-  return instant < 0n && instant % MICROS_PER_HOUR !== 0n ? hour - 1n : hour;
+/**
+ * The period of `length` microseconds (an hour, a day) an instant falls in, counted in whole
+ * periods since the epoch, rounded down (also before 1970).
+ */
+export function periodOf(instant: bigint, length: bigint): bigint {
+  const period = instant / length;
+  return instant < 0n && instant % length !== 0n ? period - 1n : period;
 }
 
-/** The first instant of an hour (see hourOf). */
-export function hourStart(hour: bigint): bigint {
-  return hour * MICROS_PER_HOUR;
-}
+export const hourOf = (instant: bigint): bigint => periodOf(instant, MICROS_PER_HOUR);
+export const dayOf = (instant: bigint): bigint => periodOf(instant, MICROS_PER_DAY);

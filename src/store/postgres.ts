@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { fold } from '../fold.js';
-import { hourOf, hourStart, parseInstant } from '../instant.js';
+import { dayOf, hourOf, MICROS_PER_DAY, MICROS_PER_HOUR, parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
 import { classify, describeError, isStale, isUnavailable } from './postgres/errors.js';
@@ -56,7 +56,7 @@ const CLIENT_TIMEOUT_MARGIN_MS = 1000;
 /**
  * One statement per batch: the rows, and the totals they change (see the second migration).
  * The sub-statements run in the order written and lock rows in sorted order (ids, senders,
- * hours, then the one totals row), so two replicas' batches wait for each other rather than
+ * hours, senders' days, then the one totals row), so two replicas' batches wait for each other rather than
  * deadlock. A batch of duplicates only reads.
  */
 const INSERT_SQL = `
@@ -76,6 +76,11 @@ const INSERT_SQL = `
     SELECT floor(ts_us::numeric / 3600000000)::bigint AS hour, count(*)
     FROM inserted GROUP BY 1 ORDER BY 1
     ON CONFLICT (hour) DO UPDATE SET messages = counted.messages + excluded.messages
+  ), sender_days AS (
+    INSERT INTO sender_day_counts AS counted (sender, day, messages)
+    SELECT sender, floor(ts_us::numeric / 86400000000)::bigint AS day, count(*)
+    FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (sender, day) DO UPDATE SET messages = counted.messages + excluded.messages
   ), totals AS (
     UPDATE message_totals
     SET messages = messages + (SELECT count(*) FROM inserted),
@@ -442,7 +447,18 @@ export class PostgresStore implements Store {
         `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
               + (SELECT count(*) FROM messages WHERE ts_us >= $2::bigint AND ts_us < $3::bigint)
               AS n`,
-        [String(hour), String(since), String(hourStart(hour + 1n))],
+        [String(hour), String(since), String((hour + 1n) * MICROS_PER_HOUR)],
+      );
+    }
+    if (filter.q === undefined && filter.from !== undefined && since !== undefined) {
+      // the sender's whole days after the one `since` falls in, plus the rest of that day
+      const day = dayOf(since);
+      return one(
+        `SELECT (SELECT coalesce(sum(messages), 0) FROM sender_day_counts
+                 WHERE sender = $1 AND day > $2::bigint)
+              + (SELECT count(*) FROM messages
+                 WHERE sender = $1 AND ts_us >= $3::bigint AND ts_us < $4::bigint) AS n`,
+        [filter.from, String(day), String(since), String((day + 1n) * MICROS_PER_DAY)],
       );
     }
     return one(`SELECT count(*) AS n FROM messages ${whereClause(where)}`, values);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { hourOf } from '../instant.js';
+import { dayOf, hourOf } from '../instant.js';
 import type { InsertOutcome } from './store.js';
 
 /**
@@ -45,6 +45,7 @@ export class SqliteWriter {
   private readonly insertRow: Database.Statement;
   private readonly addSender: Database.Statement;
   private readonly addHour: Database.Statement;
+  private readonly addSenderDay: Database.Statement;
   private readonly addTotals: Database.Statement;
   private readonly unindexed: Database.Statement;
   private readonly indexRow: Database.Statement;
@@ -69,6 +70,10 @@ export class SqliteWriter {
       `INSERT INTO hour_counts (hour, messages) VALUES (?, ?)
        ON CONFLICT (hour) DO UPDATE SET messages = messages + excluded.messages`,
     );
+    this.addSenderDay = db.prepare(
+      `INSERT INTO sender_day_counts (sender, day, messages) VALUES (?, ?, ?)
+       ON CONFLICT (sender, day) DO UPDATE SET messages = messages + excluded.messages`,
+    );
     this.addTotals = db.prepare(
       'UPDATE message_totals SET messages = messages + ?, senders = senders + ? WHERE id = 1',
     );
@@ -83,6 +88,8 @@ export class SqliteWriter {
       const outcomes: InsertOutcome[] = [];
       const senders = new Map<string, number>();
       const hours = new Map<bigint, number>();
+      // sender and day, as one key: "<day> <sender>" (a sender holds no space)
+      const senderDays = new Map<string, number>();
       for (const row of rows) {
         if (this.insertRow.run(row).changes === 0) {
           outcomes.push('duplicate');
@@ -92,6 +99,8 @@ export class SqliteWriter {
         senders.set(row[1], (senders.get(row[1]) ?? 0) + 1);
         const hour = hourOf(row[4]);
         hours.set(hour, (hours.get(hour) ?? 0) + 1);
+        const senderDay = `${dayOf(row[4])} ${row[1]}`;
+        senderDays.set(senderDay, (senderDays.get(senderDay) ?? 0) + 1);
       }
       let created = 0;
       let newSenders = 0;
@@ -100,6 +109,10 @@ export class SqliteWriter {
         if (this.addSender.get(sender, count) === count) newSenders++;
       }
       for (const [hour, count] of hours) this.addHour.run(hour, count);
+      for (const [key, count] of senderDays) {
+        const space = key.indexOf(' ');
+        this.addSenderDay.run(key.slice(space + 1), BigInt(key.slice(0, space)), count);
+      }
       if (created > 0) this.addTotals.run(created, newSenders);
       return outcomes;
     });

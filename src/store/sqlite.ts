@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { fold } from '../fold.js';
-import { hourOf, hourStart, parseInstant } from '../instant.js';
+import { dayOf, hourOf, MICROS_PER_DAY, MICROS_PER_HOUR, parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
 import { SqliteSearch } from './sqlite-search.js';
@@ -192,7 +192,7 @@ export class SqliteStore implements Store {
       }
       const total =
         q === undefined
-          ? this.count(filter.from, since ?? undefined, where, params)
+          ? this.count(filter.from, since ?? undefined)
           : this.search.count(q, where, params);
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
@@ -212,12 +212,7 @@ export class SqliteStore implements Store {
   }
 
   /** Messages from `from` (when given) at or after `since` (when given), from the totals kept. */
-  private count(
-    from: string | undefined,
-    since: bigint | undefined,
-    where: string[],
-    params: unknown[],
-  ): number {
+  private count(from: string | undefined, since: bigint | undefined): number {
     const one = (sql: string, ...values: unknown[]) =>
       (this.statement(sql)
         .pluck()
@@ -228,13 +223,27 @@ export class SqliteStore implements Store {
       return one('SELECT messages FROM sender_counts WHERE sender = ?', from);
     if (from === undefined) {
       // whole hours after the one `since` falls in, plus the rest of that hour
-      const nextHour = hourStart(hourOf(since) + 1n);
+      const hour = hourOf(since);
       return (
-        one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hourOf(since)) +
-        one('SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?', since, nextHour)
+        one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hour) +
+        one(
+          'SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?',
+          since,
+          (hour + 1n) * MICROS_PER_HOUR,
+        )
       );
     }
-    return one(`SELECT count(*) FROM messages WHERE ${where.join(' AND ')}`, ...params);
+    // the sender's whole days after the one `since` falls in, plus the rest of that day
+    const day = dayOf(since);
+    return (
+      one('SELECT sum(messages) FROM sender_day_counts WHERE sender = ? AND day > ?', from, day) +
+      one(
+        'SELECT count(*) FROM messages WHERE sender = ? AND ts_us >= ? AND ts_us < ?',
+        from,
+        since,
+        (day + 1n) * MICROS_PER_DAY,
+      )
+    );
   }
 
   stats(): Promise<Stats> {

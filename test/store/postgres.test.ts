@@ -125,10 +125,14 @@ if (postgresConfigured()) {
 
     it('reports a missing migration in check()', async () => {
       await withClient(url, (client) => client.query(`DELETE FROM ${schema}.schema_migrations`));
-      assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 2' });
+      assert.deepEqual(await store.check(), {
+        database: 'ok',
+        schema: `at version 0 of ${MIGRATIONS.length}`,
+      });
       await withClient(url, (client) =>
         client.query(
-          `INSERT INTO ${schema}.schema_migrations (version, name) VALUES (1, 'x'), (2, 'y')`,
+          `INSERT INTO ${schema}.schema_migrations (version, name)
+           SELECT v, 'x' FROM generate_series(1, ${MIGRATIONS.length}) AS v`,
         ),
       );
       assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });
@@ -167,7 +171,10 @@ if (postgresConfigured()) {
         store = await open(url, 500);
         const openMs = Date.now() - opening;
         assert.ok(openMs < 1500, `opened after ${openMs} ms, not after the migration`);
-        assert.deepEqual(await store.check(), { database: 'ok', schema: 'at version 0 of 2' });
+        assert.deepEqual(await store.check(), {
+          database: 'ok',
+          schema: `at version 0 of ${MIGRATIONS.length}`,
+        });
         await assert.rejects(store.insert(m('too-early')), StoreUnavailableError);
         await holder.query('SELECT pg_advisory_unlock(7263011952014)');
         const waiting = Date.now();
