@@ -10,12 +10,11 @@ import type { StoredMessage } from './store.js';
  * the indexer last ran (seq > indexed_through, usually none or a few) are checked directly.
  * A `q` of one or two code points has no trigram and is checked row by row.
  *
- * Pages: when few messages match, the matches are looked up and sorted; when many match, the
- * messages are walked in list order and the first matches taken, which stops early.
+ * Pages: either every match is looked up and the matches sorted (cost: the number of matches),
+ * or the messages the other filters keep are walked in list order until the page is full (cost:
+ * about (offset + limit) × kept / matches rows). The cheaper one is taken: rare words sort,
+ * common ones walk and stop early.
  */
-
-/** Above this many matches a page walks the list order instead of sorting every match. */
-const SORT_AT_MOST = 2000;
 
 const COLUMNS = 'message_id, sender AS "from", recipient AS "to", ts, text';
 
@@ -72,10 +71,13 @@ export class SqliteSearch {
     );
   }
 
-  /** One page of those messages, in list order; `total` is what count() returned. */
+  /**
+   * One page of those messages, in list order. `total` is what count() returned, `kept` how many
+   * messages the other filters keep.
+   */
   page(
     q: string,
-    total: number,
+    counts: { total: number; kept: number },
     where: string[],
     params: unknown[],
     limit: number,
@@ -83,7 +85,9 @@ export class SqliteSearch {
   ): StoredMessage[] {
     const all = (sql: string, ...values: unknown[]) =>
       this.statement(sql).all(...values) as StoredMessage[];
-    if (indexable(q) && total <= SORT_AT_MOST) {
+    if (counts.total === 0) return [];
+    const walk = ((offset + limit) * counts.kept) / counts.total;
+    if (indexable(q) && counts.total <= walk) {
       // `+ts_us`: sort the few matches rather than walk an index in list order
       return all(
         `SELECT ${COLUMNS} FROM messages WHERE seq IN (${MATCHES})${and(where)}

@@ -190,10 +190,8 @@ export class SqliteStore implements Store {
         where.push('ts_us >= ?');
         params.push(since);
       }
-      const total =
-        q === undefined
-          ? this.count(filter.from, since ?? undefined)
-          : this.search.count(q, where, params);
+      const kept = this.count(filter.from, since ?? undefined);
+      const total = q === undefined ? kept : this.search.count(q, where, params);
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
         params.push(page.after.instant, page.after.messageId);
@@ -205,7 +203,7 @@ export class SqliteStore implements Store {
                ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
                ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
             ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
-          : this.search.page(q, total, where, params, page.limit + 1, page.offset);
+          : this.search.page(q, { total, kept }, where, params, page.limit + 1, page.offset);
       const more = rows.length > page.limit;
       return { data: more ? rows.slice(0, page.limit) : rows, total, more };
     });
