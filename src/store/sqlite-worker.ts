@@ -1,4 +1,5 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { describeError, type ThreadReply } from './sqlite-thread.js';
 import {
   IndexingWriter,
   openConnection,
@@ -6,6 +7,7 @@ import {
   SqliteWriter,
   WRITER_CACHE_KIB,
 } from './sqlite-writer.js';
+import type { InsertOutcome } from './store.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
@@ -18,19 +20,6 @@ import {
 
 export type WorkerRequest = { type: 'write'; id: number; rows: Row[] } | { type: 'close' };
 
-export type WorkerReply =
-  | { type: 'written'; id: number; outcomes: ('created' | 'duplicate')[] }
-  | { type: 'failed'; id: number; error: { code?: string; message: string } }
-  | { type: 'closed' };
-
-function describe(error: unknown): { code?: string; message: string } {
-  const code = (error as { code?: unknown }).code;
-  return {
-    code: typeof code === 'string' ? code : undefined,
-    message: error instanceof Error ? error.message : String(error),
-  };
-}
-
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
 
@@ -40,7 +29,6 @@ const writer = new IndexingWriter(new SqliteWriter(db));
 function close(): void {
   writer.stop();
   db.close();
-  port?.postMessage({ type: 'closed' } satisfies WorkerReply);
   port?.close();
 }
 
@@ -58,15 +46,19 @@ port.on('message', (first: WorkerRequest) => {
       let offset = 0;
       for (const { id, rows } of batches) {
         port.postMessage({
-          type: 'written',
           id,
-          outcomes: outcomes.slice(offset, offset + rows.length),
-        } satisfies WorkerReply);
+          ok: true,
+          value: outcomes.slice(offset, offset + rows.length),
+        } satisfies ThreadReply<InsertOutcome[]>);
         offset += rows.length;
       }
     } catch (error) {
       for (const { id } of batches) {
-        port.postMessage({ type: 'failed', id, error: describe(error) } satisfies WorkerReply);
+        port.postMessage({
+          id,
+          ok: false,
+          error: describeError(error),
+        } satisfies ThreadReply<InsertOutcome[]>);
       }
     }
   }

@@ -31,8 +31,10 @@ export function configure(db: Database.Database): void {
  * sender, instant); with SQLite's default 2 MB most of those pages would be read from the file
  * again once the table is large.
  */
-export const WRITER_CACHE_KIB = 48 * 1024;
+export const WRITER_CACHE_KIB = 32 * 1024;
 export const READER_CACHE_KIB = 16 * 1024;
+/** the connection that only migrates and answers the quick checks */
+export const CHECKS_CACHE_KIB = 2 * 1024;
 
 export function openConnection(path: string, cacheKib: number): Database.Database {
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });

@@ -2,11 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { fold } from '../fold.js';
-import { dayOf, hourOf, MICROS_PER_DAY, MICROS_PER_HOUR, parseInstant } from '../instant.js';
+import { parseInstant } from '../instant.js';
 import type { Message } from '../message.js';
 import { readMigrations } from './migrations.js';
-import { SqliteSearch } from './sqlite-search.js';
-import { openConnection, READER_CACHE_KIB, type Row, WRITER_CACHE_KIB } from './sqlite-writer.js';
+import { InlineReaders, type Readers, ThreadReaders } from './sqlite-readers.js';
+import { CHECKS_CACHE_KIB, openConnection, type Row, WRITER_CACHE_KIB } from './sqlite-writer.js';
 import { InlineWriter, WorkerWriter, type WriterChannel } from './sqlite-writer-channel.js';
 import {
   type InsertOutcome,
@@ -15,7 +15,6 @@ import {
   type Page,
   type Stats,
   type Store,
-  type StoredMessage,
   type StoreHealth,
   StoreUnavailableError,
 } from './store.js';
@@ -35,6 +34,9 @@ export function unavailable(error: unknown): unknown {
   return error;
 }
 
+/** Reader threads of a file database: one can run a long search while another answers pages. */
+const READERS = 2;
+
 /** Batches sent to the writer and not answered yet, at most (see flush). */
 const MAX_BATCHES_OUT = 2;
 
@@ -50,36 +52,41 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded store. A file database gets two connections in WAL mode: this thread reads, and
- * a worker thread writes (sqlite-writer.ts), so an fsync or another process's lock never stalls
- * the event loop. `:memory:` has one connection, written inline.
+ * The embedded store. A file database gets a connection per thread, in WAL mode (readers never
+ * wait for the writer): a worker thread writes (sqlite-writer.ts), reader threads answer queries
+ * (sqlite-reader.ts), and this thread keeps one for migrations and the quick checks of
+ * /health/ready and /metrics. An fsync, a long search or another process's lock never stalls
+ * the event loop. `:memory:` has one connection, used inline.
  *
  * Writes are group-committed: inserts go to the writer in batches, at the end of the event-loop
  * turn they arrived in or, while the writer is busy, as soon as it can take the next one (never
- * after a timer); the writer commits every batch that queued up in one transaction (one fsync). Each caller gets its own outcome once its
- * batch is committed (synchronous=FULL: on disk).
+ * after a timer); the writer commits every batch that queued up in one transaction (one fsync).
+ * Each caller gets its own outcome once its batch is committed (synchronous=FULL: on disk).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly latestVersion: number;
   private readonly writer: WriterChannel;
-  private readonly search: SqliteSearch;
+  private readonly readers: Readers;
+  /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
+  private readonly backlog: Database.Statement;
   private pending: PendingInsert[] = [];
   /** batches sent to the writer and not answered yet */
   private writing = 0;
   private idle: (() => void) | null = null;
-  private readonly queries = new Map<string, Database.Statement>();
-  private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
     if (!memory) mkdirSync(dirname(options.path), { recursive: true });
-    this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : READER_CACHE_KIB);
+    this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : CHECKS_CACHE_KIB);
     this.latestVersion = this.migrate();
     this.writer = memory ? new InlineWriter(this.db) : new WorkerWriter(options.path);
-    this.search = new SqliteSearch((sql) => this.statement(sql));
-    const readTransaction = this.db.transaction((read: () => unknown) => read());
-    this.snapshot = <T>(read: () => T) => readTransaction(read) as T;
+    this.readers = memory ? new InlineReaders(this.db) : new ThreadReaders(options.path, READERS);
+    this.backlog = this.db
+      .prepare(
+        'SELECT coalesce(max(seq), 0) - (SELECT indexed_through FROM search_index) FROM messages',
+      )
+      .pluck();
   }
 
   /** Applies pending migrations, each in its own write transaction; returns the schema version. */
@@ -157,123 +164,21 @@ export class SqliteStore implements Store {
     else if (this.writing === 0) this.idle?.();
   }
 
-  /** A prepared statement per distinct SQL text, prepared on first use. */
-  private statement(sql: string): Database.Statement {
-    let statement = this.queries.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.queries.set(sql, statement);
-    }
-    return statement;
-  }
-
-  /** Runs `read` on one consistent snapshot of the database. */
-  private read<T>(read: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.snapshot(read));
-    } catch (error) {
-      return Promise.reject(unavailable(error));
-    }
-  }
-
   list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    return this.read(() => {
-      const since = filter.since === undefined ? undefined : parseInstant(filter.since);
-      const q = filter.q === undefined ? undefined : fold(filter.q);
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (filter.from !== undefined) {
-        where.push('sender = ?');
-        params.push(filter.from);
-      }
-      if (since !== undefined && since !== null) {
-        where.push('ts_us >= ?');
-        params.push(since);
-      }
-      const kept = this.count(filter.from, since ?? undefined);
-      const total = q === undefined ? kept : this.search.count(q, where, params);
-      if (page.after !== undefined) {
-        where.push('(ts_us, message_id) > (?, ?)');
-        params.push(page.after.instant, page.after.messageId);
-      }
-      const rows =
-        q === undefined
-          ? (this.statement(
-              `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
-               ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-               ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
-            ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
-          : this.search.page(q, { total, kept }, where, params, page.limit + 1, page.offset);
-      const more = rows.length > page.limit;
-      return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+    return this.readers.read({ type: 'list', filter, page }).catch((error) => {
+      throw unavailable(error);
     });
   }
 
-  /** Messages from `from` (when given) at or after `since` (when given), from the totals kept. */
-  private count(from: string | undefined, since: bigint | undefined): number {
-    const one = (sql: string, ...values: unknown[]) =>
-      (this.statement(sql)
-        .pluck()
-        .get(...values) as number | null | undefined) ?? 0;
-    if (from === undefined && since === undefined)
-      return one('SELECT messages FROM message_totals WHERE id = 1');
-    if (since === undefined)
-      return one('SELECT messages FROM sender_counts WHERE sender = ?', from);
-    if (from === undefined) {
-      // whole hours after the one `since` falls in, plus the rest of that hour
-      const hour = hourOf(since);
-      return (
-        one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hour) +
-        one(
-          'SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?',
-          since,
-          (hour + 1n) * MICROS_PER_HOUR,
-        )
-      );
-    }
-    // the sender's whole days after the one `since` falls in, plus the rest of that day
-    const day = dayOf(since);
-    return (
-      one('SELECT sum(messages) FROM sender_day_counts WHERE sender = ? AND day > ?', from, day) +
-      one(
-        'SELECT count(*) FROM messages WHERE sender = ? AND ts_us >= ? AND ts_us < ?',
-        from,
-        since,
-        (day + 1n) * MICROS_PER_DAY,
-      )
-    );
-  }
-
   stats(): Promise<Stats> {
-    return this.read(() => {
-      const totals = this.statement(
-        'SELECT messages, senders FROM message_totals WHERE id = 1',
-      ).get() as { messages: number; senders: number };
-      const perSender = this.statement(
-        `SELECT sender AS "from", messages AS count FROM sender_counts
-         ORDER BY messages DESC, sender ASC LIMIT 10`,
-      ).all() as { from: string; count: number }[];
-      const first = this.statement('SELECT ts FROM messages ORDER BY ts_us, message_id LIMIT 1')
-        .pluck()
-        .get() as string | undefined;
-      const last = this.statement(
-        'SELECT ts FROM messages ORDER BY ts_us DESC, message_id DESC LIMIT 1',
-      )
-        .pluck()
-        .get() as string | undefined;
-      return {
-        total_messages: totals.messages,
-        senders_count: totals.senders,
-        messages_per_sender: perSender,
-        first_message_ts: first ?? null,
-        last_message_ts: last ?? null,
-      };
+    return this.readers.read({ type: 'stats' }).catch((error) => {
+      throw unavailable(error);
     });
   }
 
   async check(): Promise<StoreHealth> {
     try {
-      const version = this.statement('SELECT max(version) FROM schema_migrations').pluck().get() as
+      const version = this.db.prepare('SELECT max(version) FROM schema_migrations').pluck().get() as
         | number
         | null;
       const schema =
@@ -289,11 +194,7 @@ export class SqliteStore implements Store {
   /** Messages written but not yet in the search index (searches scan them directly). */
   searchBacklog(): number {
     try {
-      return this.statement(
-        'SELECT coalesce(max(seq), 0) - (SELECT indexed_through FROM search_index) FROM messages',
-      )
-        .pluck()
-        .get() as number;
+      return this.backlog.get() as number;
     } catch {
       return 0; // closed or unreadable: /health/ready reports that
     }
@@ -307,7 +208,7 @@ export class SqliteStore implements Store {
         this.flush();
       });
     }
-    await this.writer.close();
+    await Promise.all([this.writer.close(), this.readers.close()]);
     if (this.db.open) this.db.close();
   }
 }
