@@ -78,6 +78,19 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
     (_request, body, done) => done(null, body),
   );
 
+  /**
+   * Fastify answers a Content-Type that is no media type at all ("", ";", "json") with its own
+   * 415 before reading the body, which would put the content type check before the size check.
+   * Any content type that is not JSON is replaced by a plain media type here, so that the body is
+   * read (and measured) first; checkDelivery then answers 415 for it like for any other.
+   */
+  async function readBodyFirst(request: FastifyRequest): Promise<void> {
+    const type = request.headers['content-type'];
+    if (type !== undefined && !isJsonContentType(type)) {
+      request.headers['content-type'] = 'application/octet-stream';
+    }
+  }
+
   async function checkDelivery(request: FastifyRequest): Promise<void> {
     if (!isJsonContentType(request.headers['content-type'])) {
       throw new HttpError(415, 'content type must be application/json');
@@ -165,6 +178,7 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
         ),
       },
     },
+    onRequest: readBodyFirst,
     preValidation: checkDelivery,
     handler: async (request) => {
       const outcome = await store.insert(request.body);
