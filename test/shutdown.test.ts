@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { postgresTarget, sqliteTarget, type Target } from '../scripts/crash/database.js';
 import { type Outcome, type Sent, send } from '../scripts/crash/http.js';
 import { signed, uniqueMessage } from '../scripts/crash/messages.js';
 import { type Exit, type ServerProcess, startServer } from '../scripts/crash/server.js';
-import { tempDir } from './helpers.js';
+import { postgresConfigured, TEST_DATABASE_URL } from './helpers.js';
 
 /**
  * Graceful shutdown of the built server under load: ~30 keep-alive clients post unique messages
@@ -34,7 +33,6 @@ interface Run {
   signalAt: number;
   exit: Exit;
   server: ServerProcess;
-  path: string;
 }
 
 function describeOutcome(outcome: Outcome): string {
@@ -43,9 +41,8 @@ function describeOutcome(outcome: Outcome): string {
     : `${outcome.kind} ${outcome.code}`;
 }
 
-async function loadThenSignal(signal: NodeJS.Signals, dir: string): Promise<Run> {
-  const path = join(dir, `${signal}.db`);
-  const server = await startServer({ WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${path}` });
+async function loadThenSignal(signal: NodeJS.Signals, target: Target): Promise<Run> {
+  const server = await startServer({ WEBHOOK_SECRET: SECRET, DATABASE_URL: target.databaseUrl });
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const deliveries: Delivery[] = [];
   const late: Sent[] = [];
@@ -82,18 +79,26 @@ async function loadThenSignal(signal: NodeJS.Signals, dir: string): Promise<Run>
   if (exit === null) server.child.kill('SIGKILL');
   await Promise.all([...clients, ...newcomers]);
   agent.destroy();
-  return { deliveries, late, signalAt, exit: exit ?? (await server.exited), server, path };
+  return { deliveries, late, signalAt, exit: exit ?? (await server.exited), server };
 }
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  describe(`the built server under load, on ${signal}`, () => {
-    const dir = tempDir();
+const cases: [NodeJS.Signals, string][] = [
+  ['SIGTERM', 'sqlite'],
+  ['SIGINT', 'sqlite'],
+];
+if (postgresConfigured()) cases.push(['SIGTERM', 'postgres']);
+
+for (const [signal, store] of cases) {
+  describe(`the built server under load on ${store}, on ${signal}`, () => {
+    let target: Target;
     let run: Run;
 
     before(async () => {
-      run = await loadThenSignal(signal, dir.path);
+      target =
+        store === 'postgres' ? await postgresTarget(TEST_DATABASE_URL as string) : sqliteTarget();
+      run = await loadThenSignal(signal, target);
     });
-    after(() => dir.remove());
+    after(() => target?.remove());
 
     it(`exits 0 within ${BOUND_MS / 1000} s`, (t) => {
       const took = run.exit.at - run.signalAt;
@@ -149,22 +154,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       }
     });
 
-    it('stored every message it acknowledged', (t) => {
+    it('stored every message it acknowledged', async (t) => {
       const acknowledged = run.deliveries
         .filter((d) => d.sent.outcome.kind === 'answered' && d.sent.outcome.status === 200)
         .map((d) => d.id);
-      const db = new Database(run.path, { readonly: true });
-      try {
-        const stored = new Set(
-          db.prepare('SELECT message_id FROM messages').pluck().all() as string[],
-        );
-        const missing = acknowledged.filter((id) => !stored.has(id));
-        t.diagnostic(`${acknowledged.length} acknowledged, ${stored.size} stored`);
-        assert.deepEqual(missing, [], 'acknowledged messages missing from the database');
-        assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-      } finally {
-        db.close();
-      }
+      const stored = await target.storedIds();
+      const missing = acknowledged.filter((id) => !stored.has(id));
+      t.diagnostic(`${acknowledged.length} acknowledged, ${stored.size} stored`);
+      assert.deepEqual(missing, [], 'acknowledged messages missing from the database');
+      const inspection = await target.inspect();
+      assert.deepEqual(inspection.problems, [], 'the database passes its checks');
     });
 
     it('printed only JSON lines, the shutdown lines last', () => {

@@ -29,6 +29,11 @@ export interface Target {
   where: string;
   /** run while no server is using it */
   inspect(): Promise<Inspection>;
+  /**
+   * Every message_id in the table, as stored (PostgreSQL stores U+0000 and U+0001 escaped:
+   * other ids read back as sent).
+   */
+  storedIds(): Promise<Set<string>>;
   remove(): Promise<void>;
 }
 
@@ -117,6 +122,14 @@ export function sqliteTarget(): Target {
         db.close();
       }
     },
+    async storedIds() {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        return new Set(db.prepare('SELECT message_id FROM messages').pluck().all() as string[]);
+      } finally {
+        db.close();
+      }
+    },
     async remove() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -197,6 +210,13 @@ export async function postgresTarget(adminUrl: string): Promise<Target> {
         }
         await keptTotals(one, has, rows, checks, problems);
         return { rows, distinctIds, checks, problems };
+      }),
+    storedIds: () =>
+      withClient(databaseUrl, async (client) => {
+        const result = await client.query<{ message_id: string }>(
+          'SELECT message_id FROM messages',
+        );
+        return new Set(result.rows.map((row) => row.message_id));
       }),
     async remove() {
       await withClient(adminUrl, (client) =>
