@@ -68,7 +68,12 @@ export class Thread {
 
   private start(): Worker {
     const { script, eval: isCode } = workerScript(this.name);
-    const worker = new Worker(script, { eval: isCode, workerData: this.data });
+    const worker = new Worker(script, {
+      eval: isCode,
+      workerData: this.data,
+      // a store thread holds little but SQLite's page cache: a small heap keeps the RSS down
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 },
+    });
     // an idle thread does not keep the process alive; one with questions out does
     worker.unref();
     worker.on('message', (reply: ThreadReply<unknown>) => {

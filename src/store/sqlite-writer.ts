@@ -32,7 +32,7 @@ export function configure(db: Database.Database): void {
  * again once the table is large.
  */
 export const WRITER_CACHE_KIB = 32 * 1024;
-export const READER_CACHE_KIB = 16 * 1024;
+export const READER_CACHE_KIB = 8 * 1024;
 /** the connection that only migrates and answers the quick checks */
 export const CHECKS_CACHE_KIB = 2 * 1024;
 
