@@ -82,7 +82,7 @@ export class Thread {
       this.waiting.delete(reply.id);
       if (this.waiting.size === 0) worker.unref();
       if (reply.ok) waiter.resolve(reply.value);
-      else waiter.reject(rebuild(reply.error));
+      else waiter.reject(rebuild(reply.error ?? { message: `malformed answer from ${this.name}` }));
     });
     const fail = (reason: string) => {
       if (this.worker === worker) this.worker = null;
