@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sign } from '../src/signature.js';
 import { readMigrations } from '../src/store/migrations.js';
+import { type Running, SERVER, startServer } from './built-server.js';
 import {
   createTestDatabase,
   databaseUrl,
@@ -27,8 +24,6 @@ const MIGRATIONS = readMigrations('postgres').map(({ version, name }) => ({ vers
  * stored once and counted 'created' once, and every process reports the same data.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVER = join(ROOT, 'dist', 'server.js');
 const SECRET = 'replica-secret';
 
 interface StatsBody {
@@ -38,38 +33,13 @@ interface StatsBody {
   last_message_ts: string | null;
 }
 
-interface Replica {
-  child: ChildProcess;
-  base: string;
-  lines: string[];
-  exited: Promise<number | null>;
-}
+type Replica = Running;
 
 function startReplica(databaseUrl: string): Promise<Replica> {
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      WEBHOOK_SECRET: SECRET,
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '5',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        lines.push(line);
-        const parsed = JSON.parse(line);
-        if (parsed.msg === 'started')
-          resolve({ child, base: `http://127.0.0.1:${parsed.port}`, lines, exited });
-      });
-    }
-    exited.then((code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
+  return startServer({
+    WEBHOOK_SECRET: SECRET,
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '5',
   });
 }
 

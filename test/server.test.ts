@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sign } from '../src/signature.js';
+import { ROOT, type Running, SERVER, startServer } from './built-server.js';
 import { message, tempDir } from './helpers.js';
 
 /**
@@ -15,42 +14,11 @@ import { message, tempDir } from './helpers.js';
  * port and a temporary database, spoken to over a real socket.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVER = join(ROOT, 'dist', 'server.js');
 const SECRET = 'e2e-secret';
 
 interface PageBody {
   data: { message_id: string; text: string | null }[];
   total: number;
-}
-
-interface Running {
-  child: ChildProcess;
-  base: string;
-  /** every line the process wrote, stdout and stderr */
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function start(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        lines.push(line);
-        const parsed = JSON.parse(line);
-        if (parsed.msg === 'started')
-          resolve({ child, base: `http://127.0.0.1:${parsed.port}`, lines, exited });
-      });
-    }
-    exited.then((code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
-  });
 }
 
 async function post(base: string, body: string, headers: Record<string, string> = {}) {
@@ -110,7 +78,7 @@ describe('the built server over a real socket', () => {
       existsSync(SERVER),
       'dist/server.js is missing: run `npm run build` first (npm test does)',
     );
-    server = await start(env);
+    server = await startServer(env);
   });
   after(() => {
     server?.child.kill('SIGKILL');
@@ -170,7 +138,7 @@ describe('the built server over a real socket', () => {
     assert.equal((await post(server.base, body)).status, 200);
     server.child.kill('SIGKILL');
     await server.exited;
-    server = await start(env);
+    server = await startServer(env);
     const listed = (await (await fetch(`${server.base}/messages?limit=100`)).json()) as PageBody;
     assert.ok(
       listed.data.some((m) => m.message_id === 'survivor'),

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { holdWriteLock } from '../built-server.js';
 import { message, postWebhook, sqliteAt, type TestApp, tempDir, testApp } from '../helpers.js';
 
 /**
@@ -18,20 +19,6 @@ import { message, postWebhook, sqliteAt, type TestApp, tempDir, testApp } from '
  */
 
 type Response = Awaited<ReturnType<typeof postWebhook>>;
-
-/** Holds the write lock on `path` from another process for `ms`; resolves once it is held. */
-function holdWriteLock(path: string, ms: number): Promise<{ done: Promise<void> }> {
-  const script = `
-    const db = new (require('better-sqlite3'))(process.argv[1]);
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[2]));`;
-  const child = spawn(process.execPath, ['-e', script, path, String(ms)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return new Promise((resolve) => child.stdout.once('data', () => resolve({ done })));
-}
 
 /** Runs a command; returns its error message, or null when it succeeded. */
 function run(command: string, args: string[]): string | null {

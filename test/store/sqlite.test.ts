@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +8,7 @@ import type { Message } from '../../src/message.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
+import { holdWriteLock } from '../built-server.js';
 import { sqliteKind, tempDir } from '../helpers.js';
 import { expectedIds, randomMessages, storeContract } from './contract.js';
 
@@ -27,20 +27,6 @@ const m = (id: string): Message => ({
   to: '+14155550100',
   ts: '2025-01-15T10:00:00Z',
 });
-
-/** Holds the write lock on `path` from another process for `ms`; resolves once it is held. */
-function holdWriteLock(path: string, ms: number): Promise<{ done: Promise<void> }> {
-  const script = `
-    const db = new (require('better-sqlite3'))(process.argv[1]);
-    db.exec('BEGIN IMMEDIATE');
-    process.stdout.write('locked\\n');
-    setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[2]));`;
-  const child = spawn(process.execPath, ['-e', script, path, String(ms)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const done = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return new Promise((resolve) => child.stdout.once('data', () => resolve({ done })));
-}
 
 describe('SqliteStore', () => {
   const dir = tempDir();
