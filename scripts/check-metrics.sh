@@ -21,36 +21,11 @@ for tool in curl jq promtool; do
   command -v "$tool" >/dev/null || { echo "check-metrics.sh: $tool is required" >&2; exit 2; }
 done
 
-TMP=$(mktemp -d)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+NAME=check-metrics.sh
+# shellcheck source=scripts/local-server.sh
+source scripts/local-server.sh
 
-# start_server: runs the built server on a free port with a temporary database; sets BASE
-start_server() {
-  [ -f dist/server.js ] || { echo "check-metrics.sh: dist/server.js missing: npm run build" >&2; exit 2; }
-  SECRET=${SECRET:-check-metrics-secret}
-  WEBHOOK_SECRET=$SECRET DATABASE_URL="sqlite:///$TMP/app.db" HOST=127.0.0.1 PORT=0 LOG_LEVEL=INFO \
-    node dist/server.js >"$TMP/server.log" 2>&1 &
-  SERVER_PID=$!
-  local port=''
-  for _ in $(seq 100); do
-    port=$(jq -r 'select(.msg == "started") | .port' "$TMP/server.log" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  [ -n "$port" ] || { echo "check-metrics.sh: the server did not start:" >&2; cat "$TMP/server.log" >&2; exit 1; }
-  BASE=http://127.0.0.1:$port
-}
-
-[ -n "$BASE" ] || start_server
+[ -n "$BASE" ] || { SECRET=${SECRET:-check-metrics-secret}; start_server "$SECRET"; }
 BASE=${BASE%/}
 
 get() { curl -sS -o /dev/null --max-time 10 "$@" || true; }
