@@ -50,6 +50,8 @@ export class SqliteWriter {
   private readonly addSenderDay: Database.Statement;
   private readonly addTotals: Database.Statement;
   private readonly unindexed: Database.Statement;
+  /** whether any message awaits indexing (1 or 0), read without taking the write lock */
+  private readonly backlog: Database.Statement;
   private readonly indexRow: Database.Statement;
   private readonly markIndexed: Database.Statement;
   private readonly insertBatch: Database.Transaction<(rows: Row[]) => InsertOutcome[]>;
@@ -83,6 +85,12 @@ export class SqliteWriter {
       `SELECT seq, text_folded FROM messages
        WHERE seq > (SELECT indexed_through FROM search_index) ORDER BY seq LIMIT ?`,
     );
+    this.backlog = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM messages
+                        WHERE seq > (SELECT indexed_through FROM search_index))`,
+      )
+      .pluck();
     this.indexRow = db.prepare('INSERT INTO messages_search (rowid, text_folded) VALUES (?, ?)');
     this.markIndexed = db.prepare('UPDATE search_index SET indexed_through = ? WHERE id = 1');
 
@@ -138,16 +146,21 @@ export class SqliteWriter {
   }
 
   /**
-   * Indexes up to `limit` messages in a transaction of its own. It commits without waiting for
-   * the disk (synchronous=NORMAL): the index can always be rebuilt, and if a power loss takes
-   * this step, it takes its indexed_through mark with it.
+   * Indexes up to `limit` messages in a transaction of its own, unless another connection holds
+   * the write lock: then it fails at once (SQLITE_BUSY) and is tried again after the next write.
+   * It commits without waiting for the disk (synchronous=NORMAL): the index can always be
+   * rebuilt, and if a power loss takes this step, it takes its indexed_through mark with it.
    */
   indexAlone(limit: number): number {
+    if (this.backlog.get() === 0) return 0;
+    // never wait for another process's lock: a write arriving meanwhile would wait behind it
+    this.db.pragma('busy_timeout = 0');
     this.db.pragma('synchronous = NORMAL');
     try {
       return this.indexBatch.immediate(limit);
     } finally {
       this.db.pragma('synchronous = FULL');
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 }

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { Message } from '../../src/message.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { openConnection, SqliteWriter } from '../../src/store/sqlite-writer.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { holdWriteLock } from '../built-server.js';
 import { sqliteKind, tempDir } from '../helpers.js';
@@ -88,6 +89,30 @@ describe('SqliteStore', () => {
       store = new SqliteStore({ path });
     });
     after(() => store.close());
+
+    it('never makes the search indexer wait for the lock (a write would wait behind it)', async () => {
+      const db = openConnection(path, 1024);
+      const writer = new SqliteWriter(db);
+      writer.write(
+        [m('unindexed-1'), m('unindexed-2')].map((x) => [
+          x.message_id,
+          x.from,
+          x.to,
+          x.ts,
+          1736935200000000n,
+          'some text',
+          'some text',
+        ]),
+      );
+      const lock = await holdWriteLock(path, 1500);
+      const started = Date.now();
+      assert.throws(() => writer.indexAlone(100), { code: 'SQLITE_BUSY' });
+      const waited = Date.now() - started;
+      assert.ok(waited < 500, `the indexer waited ${waited} ms for the lock`);
+      await lock.done;
+      assert.equal(writer.indexAlone(100) >= 2, true, 'indexes once the lock is gone');
+      db.close();
+    });
 
     it('waits for a lock shorter than 5 s, then commits', async () => {
       const lock = await holdWriteLock(path, 800);
