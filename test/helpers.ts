@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
+import { withClient } from '../scripts/crash/database.js';
 import { buildApp } from '../src/app.js';
 import type { LogLevel } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -16,6 +16,8 @@ import { sign } from '../src/signature.js';
 import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
+
+export { withClient };
 
 export const SECRET = 'test-secret';
 
@@ -66,21 +68,6 @@ export function postgresConfigured(): boolean {
 function adminUrl(): string {
   if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set');
   return TEST_DATABASE_URL;
-}
-
-/** Runs statements on a short-lived connection to `url`. */
-export async function withClient<T>(
-  url: string,
-  run: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** `url` with another database name and, when given, a search_path of one schema. */
