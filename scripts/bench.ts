@@ -20,9 +20,8 @@
  * cores queues every request behind the others, so latency targets are measured at a stated
  * rate), the ratio to the baseline, the service's peak RSS, the target and whether it was met.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +32,7 @@ import { generator } from '../src/cli/generate.js';
 import { encodeCursor, positionOf } from '../src/cursor.js';
 import type { Message } from '../src/message.js';
 import { sign } from '../src/signature.js';
+import { freePort, startServer, stopServer } from '../test/harness/server.js';
 import { runLoad } from './bench/load.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -87,67 +87,29 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `node ARGS` on a free port and waits until it answers `probe`. */
+/** Starts `node ARGS` (default: the built server) on a free port; resolves once `probe` answers. */
 async function startProcess(
-  args: string[],
   env: Record<string, string>,
-  probe: string,
+  options: { args?: string[]; probe?: string } = {},
 ): Promise<Server> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const server = await startServer(env, {
+    ...options,
+    port: await freePort(),
+    keepLines: false,
+    timeoutMs: 60_000,
   });
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `${args.join(' ')} to listen`,
-    async () => {
-      if (exited) throw new Error(`${args.join(' ')} exited`);
-      const response = await fetch(`${base}${probe}`, {
-        method: probe === '/webhook' ? 'POST' : 'GET',
-      });
-      return response.status < 500 || probe === '/health/live';
-    },
-    60_000,
-  );
   return {
-    child,
-    base,
-    startedMs: started,
+    child: server.child,
+    base: server.base,
+    startedMs: server.spawnedAt,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exit;
+      await stopServer(server);
     },
   };
 }
 
 const startService = (databaseUrl: string) =>
-  startProcess(
-    ['dist/server.js'],
-    { WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'ERROR' },
-    '/health/live',
-  );
+  startProcess({ WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'ERROR' });
 
 /** CPU time of the whole machine: [busy, total] jiffies. */
 function cpu(): [number, number] {
@@ -513,9 +475,8 @@ async function main(): Promise<void> {
     const requests = join(work, 'baseline.tsv');
     writeRequests(requests, Math.max(80_000 * DURATION, 50_000), 'baseline');
     const baseline = await startProcess(
-      ['--import', 'tsx', 'scripts/bench/baseline.ts'],
       {},
-      '/webhook',
+      { args: ['--import', 'tsx', 'scripts/bench/baseline.ts'], probe: '/health/live' },
     );
     const [base] = await postScenario(baseline, requests, 1, undefined);
     await baseline.stop();

@@ -23,9 +23,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { type Inspection, postgresTarget, sqliteTarget, type Target } from './crash/database.js';
+import {
+  type Inspection,
+  postgresTarget,
+  sqliteTarget,
+  type Target,
+} from '../test/harness/database.js';
+import { type ServerProcess, startServer, stopServer } from '../test/harness/server.js';
 import { newLedger, runLoad } from './crash/load.js';
-import { type ServerProcess, startServer, stopServer } from './crash/server.js';
 import { compare, readBack } from './crash/verify.js';
 
 const SECRET = 'crash-secret';

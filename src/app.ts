@@ -1,8 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { clientErrorHandler, registerErrorHandling, requireHost } from './errors.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { registerObservation, requestId } from './observe.js';
-import { registerDocs } from './routes/docs.js';
+import { clientErrorHandler, registerErrorHandling } from './http/errors.js';
+import { requireHost } from './http/guards.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { registerObservation, requestId } from './http/observe.js';
+import { registerDocs } from './http/openapi.js';
 import healthRoutes from './routes/health.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
@@ -46,7 +47,7 @@ const CONNECTION_TIMEOUT_MS = 20_000;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger,
-    // observe.ts writes the one line per request; Fastify's own request lines are off
+    // http/observe.ts writes the one line per request; Fastify's own request lines are off
     logController: new LogController({
       disableRequestLogging: true,
       requestIdLogLabel: 'request_id',
@@ -61,7 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requestTimeout: REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       // Node would answer a request without Host itself, with no body and no log line:
-      // requireHost (errors.ts) answers it instead
+      // requireHost (http/guards.ts) answers it instead
       requireHostHeader: false,
     },
     // a request that reaches a route while the server closes is served like any other (see the

@@ -1,4 +1,4 @@
-import { parseInstant } from './instant.js';
+import { instantOf } from './instant.js';
 
 /**
  * The opaque `cursor` of GET /messages: the position of a message in list order, that is the
@@ -40,7 +40,5 @@ export function decodeCursor(cursor: string): Position | null {
 
 /** The position of a stored message, from its ts as sent. */
 export function positionOf(message: { ts: string; message_id: string }): Position {
-  const instant = parseInstant(message.ts);
-  if (instant === null) throw new TypeError(`stored ts is not an instant: ${message.ts}`);
-  return { instant, messageId: message.message_id };
+  return { instant: instantOf(message.ts), messageId: message.message_id };
 }

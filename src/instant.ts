@@ -53,6 +53,13 @@ export function parseInstant(ts: string): bigint | null {
   return BigInt(seconds) * MICROS_PER_SECOND + BigInt(micros);
 }
 
+/** The instant of a timestamp already known to be valid; a TypeError if it is not. */
+export function instantOf(ts: string): bigint {
+  const instant = parseInstant(ts);
+  if (instant === null) throw new TypeError(`not a timestamp: ${ts}`);
+  return instant;
+}
+
 export function isInstant(ts: string): boolean {
   return parseInstant(ts) !== null;
 }

@@ -52,3 +52,6 @@ export const StoredMessageSchema = Type.Object({
   ts: Type.String({ description: 'exactly as it was sent' }),
   text: Type.Unsafe<string | null>({ type: ['string', 'null'] }),
 });
+
+/** A message as the stores return it. */
+export type StoredMessage = Static<typeof StoredMessageSchema>;

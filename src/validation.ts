@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaValidateFunction } from 'ajv';
 import { decodeCursor } from './cursor.js';
 import { isInstant } from './instant.js';
 
@@ -26,10 +26,29 @@ ajv.addFormat('utc-instant', { type: 'string', validate: isInstant });
  */
 ajv.addFormat('unicode', { type: 'string', validate: (value: string) => value.isWellFormed() });
 
-/** A `cursor` this service handed out (see cursor.ts). */
-ajv.addFormat('cursor', {
-  type: 'string',
-  validate: (value: string) => decodeCursor(value) !== null,
+/**
+ * A `cursor` this service handed out (see cursor.ts), decoded by the validator itself: the value
+ * is replaced by the position it names, so the handler never decodes it again. A value that is
+ * not one fails like a format would.
+ */
+export const CURSOR_KEYWORD = 'x-cursor';
+const decodeCursorKeyword: SchemaValidateFunction = (_schema, data, _parent, context) => {
+  const position = typeof data === 'string' ? decodeCursor(data) : null;
+  if (position === null) {
+    decodeCursorKeyword.errors = [
+      { keyword: 'format', params: { format: 'cursor' }, message: 'is not a cursor' },
+    ];
+    return false;
+  }
+  if (context !== undefined) context.parentData[context.parentDataProperty] = position;
+  return true;
+};
+ajv.addKeyword({
+  keyword: CURSOR_KEYWORD,
+  schemaType: 'boolean',
+  modifying: true,
+  errors: true,
+  validate: decodeCursorKeyword,
 });
 
 /** One problem, in the shape FastAPI/Pydantic use for their 422 responses. */

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { generator, WINDOW_SECONDS, WINDOW_START } from '../src/cli/generate.js';
 import { type Message, MessageSchema } from '../src/message.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import { ajv } from '../src/validation.js';
 import { message, SECRET, type TestApp, tempDir, testApp } from './helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { ROOT } from '../scripts/crash/server.js';
+import { ROOT } from './harness/server.js';
 import { postgresConfigured, TEST_DATABASE_URL } from './helpers.js';
 
 /**

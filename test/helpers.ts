@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { withClient } from '../scripts/crash/database.js';
 import { buildApp } from '../src/app.js';
 import type { LogLevel } from '../src/config.js';
+import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
 import { sign } from '../src/signature.js';
 import { openStore } from '../src/store/open.js';
-import { SqliteStore } from '../src/store/sqlite.js';
+import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/store.js';
+import { withClient } from './harness/database.js';
 
 export { withClient };
 

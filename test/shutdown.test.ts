@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postgresTarget, sqliteTarget, type Target } from '../scripts/crash/database.js';
-import { type Outcome, type Sent, send } from '../scripts/crash/http.js';
-import { signed, uniqueMessage } from '../scripts/crash/messages.js';
-import { type Exit, type ServerProcess, startServer } from '../scripts/crash/server.js';
+import { postgresTarget, sqliteTarget, type Target } from './harness/database.js';
+import { type Outcome, type Sent, send } from './harness/http.js';
+import { signed, uniqueMessage } from './harness/messages.js';
+import { type Exit, type ServerProcess, startServer } from './harness/server.js';
 import { postgresConfigured, TEST_DATABASE_URL } from './helpers.js';
 
 /**

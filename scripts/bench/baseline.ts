@@ -8,5 +8,6 @@ const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 app.post('/webhook', async () => ({ status: 'ok' }));
+app.get('/health/live', async () => ({ status: 'ok' }));
 await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));

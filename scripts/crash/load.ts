@@ -5,8 +5,8 @@
  * what was acknowledged, so that the store can be checked against it afterwards.
  */
 import { Agent } from 'node:http';
-import { type Outcome, send } from './http.js';
-import { type Message, signed, uniqueMessage } from './messages.js';
+import { type Outcome, send } from '../../test/harness/http.js';
+import { type Message, signed, uniqueMessage } from '../../test/harness/messages.js';
 
 export interface Ledger {
   /** every valid message sent, by id (a resend repeats the same body) */

@@ -2,11 +2,12 @@
  * Reads back everything a server has stored, through its HTTP edge (GET /messages paged with
  * next_cursor, and GET /stats), and compares it with what the senders were told.
  */
+
+import { type StoredMessage, sameStored, storedForm } from '../../test/harness/messages.js';
 import type { Ledger } from './load.js';
-import { type Stored, sameStored, storedForm } from './messages.js';
 
 interface Page {
-  data: Stored[];
+  data: StoredMessage[];
   total: number;
   next_cursor?: string | null;
 }
@@ -19,7 +20,7 @@ interface Stats {
 
 export interface Readback {
   /** every message listed, in list order */
-  listed: Stored[];
+  listed: StoredMessage[];
   /** `total` of the first page */
   total: number;
   stats: Stats;
@@ -38,7 +39,7 @@ export async function readBack(
   base: string,
   headers: Record<string, string> = {},
 ): Promise<Readback> {
-  const listed: Stored[] = [];
+  const listed: StoredMessage[] = [];
   let total = -1;
   let cursor: string | null | undefined;
   for (let pages = 0; ; pages++) {
@@ -74,7 +75,7 @@ export interface Comparison {
 /** Every acknowledged message stored once and exactly; nothing stored that was not sent valid. */
 export function compare(ledger: Ledger, readback: Readback): Comparison {
   const violations: string[] = [];
-  const seen = new Map<string, Stored>();
+  const seen = new Map<string, StoredMessage>();
   for (const row of readback.listed) {
     if (seen.has(row.message_id))
       violations.push(`listed twice: ${JSON.stringify(row.message_id)}`);

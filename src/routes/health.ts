@@ -1,8 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { rejectOtherMethods } from '../errors.js';
+import { rejectOtherMethods } from '../http/guards.js';
+import { documented } from '../http/openapi.js';
 import type { Store } from '../store/store.js';
-import { documented } from './docs.js';
 
 const Healthy = Type.Object({ status: Type.Literal('ok') });
 const Unhealthy = Type.Object({
@@ -18,7 +18,7 @@ export interface HealthOptions {
   secretConfigured: boolean;
 }
 
-const healthRoutes: FastifyPluginAsync<HealthOptions> = async (
+const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
   app,
   { store, secretConfigured },
 ) => {

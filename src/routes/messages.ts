@@ -1,11 +1,16 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type Static, Type } from 'typebox';
-import { decodeCursor, encodeCursor, positionOf } from '../cursor.js';
-import { ErrorBody, rejectOtherMethods, ValidationErrorBody } from '../errors.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { encodeCursor, type Position, positionOf } from '../cursor.js';
+import { fold } from '../fold.js';
+import { ValidationErrorBody } from '../http/errors.js';
+import { rejectOtherMethods } from '../http/guards.js';
+import { READ_UNAVAILABLE } from '../http/openapi.js';
+import { READ_TOKEN_401, requireReadToken } from '../http/read-token.js';
+import { instantOf } from '../instant.js';
 import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
-import { READ_TOKEN_401, READ_TOKEN_REJECTED, requireReadToken } from '../read-token.js';
 import type { Store } from '../store/store.js';
-import { errorResponse } from './docs.js';
+import { CURSOR_KEYWORD } from '../validation.js';
 
 /**
  * GET /messages: stored messages in (instant of ts, message_id) order, filtered and paginated.
@@ -40,16 +45,17 @@ export const ListQuery = Type.Object({
     }),
   ),
   cursor: Type.Optional(
-    Type.String({
-      format: 'cursor',
-      description:
-        'next_cursor of the previous page: start right after its last message (offset then ' +
-        'counts from there). Deep pages cost as little as the first',
-    }),
+    // decoded by the validator (see validation.ts): the handler gets the position it names
+    Type.Unsafe<Position>(
+      Type.String({
+        [CURSOR_KEYWORD]: true,
+        description:
+          'next_cursor of the previous page: start right after its last message (offset then ' +
+          'counts from there). Deep pages cost as little as the first',
+      }),
+    ),
   ),
 });
-
-type ListQuery = Static<typeof ListQuery>;
 
 const MessagePageSchema = Type.Object({
   data: Type.Array(StoredMessageSchema),
@@ -81,9 +87,12 @@ export interface MessagesOptions {
   readToken?: string | null;
 }
 
-const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store, readToken }) => {
+const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
+  app,
+  { store, readToken },
+) => {
   const onRequest = requireReadToken(readToken ?? null);
-  app.get<{ Querystring: ListQuery }>('/messages', {
+  app.get('/messages', {
     ...(onRequest === undefined ? {} : { onRequest }),
     schema: {
       summary: 'List stored messages',
@@ -93,16 +102,21 @@ const messagesRoutes: FastifyPluginAsync<MessagesOptions> = async (app, { store,
       querystring: ListQuery,
       response: {
         200: MessagePageSchema,
-        401: errorResponse(READ_TOKEN_401, [READ_TOKEN_REJECTED]),
+        401: READ_TOKEN_401,
         422: ValidationErrorBody,
-        503: ErrorBody,
+        503: READ_UNAVAILABLE,
       },
     },
     preValidation: normaliseQuery,
     handler: async (request) => {
       const { limit = DEFAULT_LIMIT, offset = 0, from, since, q, cursor } = request.query;
-      const after = cursor === undefined ? undefined : (decodeCursor(cursor) ?? undefined);
-      const page = await store.list({ from, since, q }, { limit, offset, after });
+      // parsed here, once, for every store (the validator has checked `since` already)
+      const filter = {
+        from,
+        since: since === undefined ? undefined : instantOf(since),
+        q: q === undefined ? undefined : fold(q),
+      };
+      const page = await store.list(filter, { limit, offset, after: cursor });
       const last = page.data.at(-1);
       const next_cursor = page.more && last !== undefined ? encodeCursor(positionOf(last)) : null;
       return { data: page.data, total: page.total, limit, offset, next_cursor };

@@ -1,13 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { rejectOtherMethods } from '../errors.js';
-import type { Metrics } from '../metrics.js';
+import { rejectOtherMethods } from '../http/guards.js';
+import type { Metrics } from '../http/metrics.js';
 
 export interface MetricsOptions {
   metrics: Metrics;
 }
 
-const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { metrics }) => {
+const metricsRoutes: FastifyPluginAsyncTypebox<MetricsOptions> = async (app, { metrics }) => {
   app.get('/metrics', {
     schema: {
       tags: ['operations'],

@@ -1,15 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { rejectOtherMethods } from '../errors.js';
-import { READ_TOKEN_401, READ_TOKEN_REJECTED, requireReadToken } from '../read-token.js';
-import type { Store } from '../store/store.js';
-import { documented, errorResponse, RETRY_AFTER } from './docs.js';
+import { rejectOtherMethods } from '../http/guards.js';
+import { documented, READ_UNAVAILABLE } from '../http/openapi.js';
+import { READ_TOKEN_401, requireReadToken } from '../http/read-token.js';
+import { type Store, TOP_SENDERS } from '../store/store.js';
 
 const StatsSchema = Type.Object({
   total_messages: Type.Integer(),
   senders_count: Type.Integer({ description: 'distinct senders' }),
   messages_per_sender: Type.Array(Type.Object({ from: Type.String(), count: Type.Integer() }), {
-    description: 'the 10 busiest senders, by count descending, then from ascending',
+    description: `the ${TOP_SENDERS} busiest senders, by count descending, then from ascending`,
   }),
   first_message_ts: Type.Unsafe<string | null>({
     type: ['string', 'null'],
@@ -27,7 +27,7 @@ export interface StatsOptions {
   readToken?: string | null;
 }
 
-const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store, readToken }) => {
+const statsRoutes: FastifyPluginAsyncTypebox<StatsOptions> = async (app, { store, readToken }) => {
   const onRequest = requireReadToken(readToken ?? null);
   app.get('/stats', {
     ...(onRequest === undefined ? {} : { onRequest }),
@@ -35,8 +35,8 @@ const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store, readT
       tags: ['messages'],
       summary: 'Message statistics',
       description:
-        'Counts of stored messages (duplicates were never stored) and senders, the 10 busiest ' +
-        'senders, and the ts of the first and last message in /messages order.',
+        `Counts of stored messages (duplicates were never stored) and senders, the ${TOP_SENDERS} ` +
+        'busiest senders, and the ts of the first and last message in /messages order.',
       response: {
         200: documented(StatsSchema, 'Statistics over every stored message', {
           examples: [
@@ -49,12 +49,8 @@ const statsRoutes: FastifyPluginAsync<StatsOptions> = async (app, { store, readT
             },
           ],
         }),
-        401: errorResponse(READ_TOKEN_401, [READ_TOKEN_REJECTED]),
-        503: errorResponse(
-          'The database cannot answer: retry later',
-          ['database unavailable, retry later'],
-          RETRY_AFTER,
-        ),
+        401: READ_TOKEN_401,
+        503: READ_UNAVAILABLE,
       },
     },
     handler: () => store.stats(),

@@ -1,12 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { HttpError, rejectOtherMethods, ValidationErrorBody, validationError } from '../errors.js';
-import { type Message, MessageSchema } from '../message.js';
-import type { WebhookResult } from '../metrics.js';
+import { DETAIL, HttpError, ValidationErrorBody, validationError } from '../http/errors.js';
+import { rejectOtherMethods } from '../http/guards.js';
+import type { WebhookResult } from '../http/metrics.js';
+import { documented, errorResponse, RETRY_AFTER } from '../http/openapi.js';
+import { MessageSchema } from '../message.js';
 import { verify } from '../signature.js';
 import type { Store } from '../store/store.js';
-import { documented, errorResponse, RETRY_AFTER } from './docs.js';
 
 /**
  * POST /webhook, from raw bytes to stored row:
@@ -64,7 +66,7 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
+const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
   app,
   { store, secret, previousSecret, maxBodyBytes },
 ) => {
@@ -93,17 +95,17 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
 
   async function checkDelivery(request: FastifyRequest): Promise<void> {
     if (!isJsonContentType(request.headers['content-type'])) {
-      throw new HttpError(415, 'content type must be application/json');
+      throw new HttpError(415, DETAIL.notJson);
     }
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      throw new HttpError(415, 'content encoding is not supported: send the JSON uncompressed');
+      throw new HttpError(415, DETAIL.compressed);
     }
-    if (secret === null) throw new HttpError(503, 'webhook secret is not configured');
+    if (secret === null) throw new HttpError(503, DETAIL.secretNotConfigured);
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const signature = request.headers['x-signature'];
     if (!verify(secrets, body, typeof signature === 'string' ? signature : undefined)) {
-      throw new HttpError(401, 'invalid signature');
+      throw new HttpError(401, DETAIL.invalidSignature);
     }
     request.body = parseJson(body);
   }
@@ -115,7 +117,7 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
     return typeof id === 'string' && id !== '' ? id : undefined;
   }
 
-  app.post<{ Body: Message }>('/webhook', {
+  app.post('/webhook', {
     schema: {
       tags: ['webhook'],
       summary: 'Receive one signed message',
@@ -142,17 +144,14 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
           { examples: [{ status: 'ok' }] },
         ),
         401: errorResponse('X-Signature is missing or is not the HMAC-SHA256 of the body', [
-          'invalid signature',
+          DETAIL.invalidSignature,
         ]),
         413: errorResponse('The body is larger than MAX_BODY_BYTES (65536 by default)', [
-          'request body too large',
+          DETAIL.bodyTooLarge,
         ]),
         415: errorResponse(
           'Content-Type is not application/json (parameters such as charset are allowed), or the body is compressed',
-          [
-            'content type must be application/json',
-            'content encoding is not supported: send the JSON uncompressed',
-          ],
+          [DETAIL.notJson, DETAIL.compressed],
         ),
         422: documented(
           ValidationErrorBody,
@@ -173,7 +172,7 @@ const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (
         ),
         503: errorResponse(
           'No WEBHOOK_SECRET is configured, or the database cannot take the write (locked for more than 5 s, read-only, full): retry later',
-          ['webhook secret is not configured', 'database unavailable, retry later'],
+          [DETAIL.secretNotConfigured, DETAIL.unavailable],
           RETRY_AFTER,
         ),
       },

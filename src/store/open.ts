@@ -1,7 +1,7 @@
 import type { DatabaseConfig } from '../config.js';
-import { PostgresStore, type StoreLogger } from './postgres.js';
-import { SqliteStore } from './sqlite.js';
-import type { Store } from './store.js';
+import { PostgresStore } from './postgres/store.js';
+import { SqliteStore } from './sqlite/store.js';
+import type { Store, StoreLogger } from './store.js';
 
 export interface OpenOptions {
   /** where a PostgreSQL store reports lost connections and background migration retries */

@@ -1,5 +1,7 @@
 import type { Position } from '../cursor.js';
-import type { Message } from '../message.js';
+import type { Message, StoredMessage } from '../message.js';
+
+export type { StoredMessage };
 
 /**
  * What the service needs from a database. Each implementation (SQLite, PostgreSQL) passes the
@@ -36,12 +38,13 @@ export interface Store {
 
 export type InsertOutcome = 'created' | 'duplicate';
 
+/** The filters of GET /messages, already parsed at the HTTP edge. */
 export interface ListFilter {
   /** exact sender, E.164 */
   from?: string;
-  /** a timestamp in the contract's format: keeps messages whose ts is at or after its instant */
-  since?: string;
-  /** case-insensitive substring of text; %, _ and \ are literal */
+  /** keeps messages whose ts is at or after this instant (microseconds, see instant.ts) */
+  since?: bigint;
+  /** case-insensitive substring of text, already folded (see fold.ts); %, _ and \ are literal */
   q?: string;
 }
 
@@ -52,14 +55,6 @@ export interface Page {
   after?: Position;
 }
 
-export interface StoredMessage {
-  message_id: string;
-  from: string;
-  to: string;
-  ts: string;
-  text: string | null;
-}
-
 export interface MessagePage {
   data: StoredMessage[];
   /** every message matching the filter, not just this page (nor only those after the cursor) */
@@ -67,6 +62,9 @@ export interface MessagePage {
   /** whether more messages follow this page */
   more: boolean;
 }
+
+/** How many of the busiest senders GET /stats lists. */
+export const TOP_SENDERS = 10;
 
 export interface Stats {
   total_messages: number;
@@ -80,6 +78,13 @@ export interface Stats {
 export interface StoreHealth {
   database: string;
   schema: string;
+}
+
+/** Where a store reports what happens outside any request: migrations, lost connections. */
+export interface StoreLogger {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }
 
 /** The database cannot serve the request now (down, locked, read-only, full); retrying is safe. */

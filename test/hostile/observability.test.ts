@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { send } from '../../scripts/crash/http.js';
-import { type ServerProcess, startServer, stopServer } from '../../scripts/crash/server.js';
 import { sign } from '../../src/signature.js';
+import { send } from '../harness/http.js';
+import { type ServerProcess, startServer, stopServer } from '../harness/server.js';
 import { message, type TestApp, tempDir, testApp } from '../helpers.js';
 
 /**

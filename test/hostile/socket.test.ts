@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { send } from '../../scripts/crash/http.js';
-import { signed, uniqueMessage } from '../../scripts/crash/messages.js';
-import { type ServerProcess, startServer } from '../../scripts/crash/server.js';
+import { send } from '../harness/http.js';
+import { signed, uniqueMessage } from '../harness/messages.js';
+import { type ServerProcess, startServer } from '../harness/server.js';
 import { tempDir } from '../helpers.js';
 
 /**

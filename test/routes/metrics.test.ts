@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics } from '../../src/http/metrics.js';
 import { message, postWebhook, type TestApp, testApp } from '../helpers.js';
 
 /** The samples of one metric: label string → value. */

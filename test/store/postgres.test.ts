@@ -13,7 +13,7 @@ import {
   postgresKind,
   withClient,
 } from '../helpers.js';
-import { storeContract } from './contract.js';
+import { storeContract, toFilter } from './contract.js';
 
 /** Every migration, as schema_migrations lists them once applied. */
 const MIGRATIONS = readMigrations('postgres').map(({ version, name }) => ({ version, name }));
@@ -87,7 +87,7 @@ if (postgresConfigured()) {
         cursorAfter.data.map((row) => row.message_id),
         ['\u0000\u0000', '\u0001'],
       );
-      const found = await store.list({ q: 'A\u0000B' }, everything);
+      const found = await store.list(toFilter({ q: 'A\u0000B' }), everything);
       assert.deepEqual(
         found.data.map((row) => row.message_id),
         ['a\u0000b'],

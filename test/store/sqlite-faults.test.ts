@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { holdWriteLock } from '../built-server.js';
+import { holdWriteLock } from '../harness/sqlite-lock.js';
 import { message, postWebhook, sqliteAt, type TestApp, tempDir, testApp } from '../helpers.js';
 
 /**

@@ -6,12 +6,13 @@ import { setTimeout } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Message } from '../../src/message.js';
 import { readMigrations } from '../../src/store/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { openConnection, SqliteWriter } from '../../src/store/sqlite-writer.js';
+import { openConnection } from '../../src/store/sqlite/connection.js';
+import { SqliteStore } from '../../src/store/sqlite/store.js';
+import { SqliteWriter } from '../../src/store/sqlite/writer.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { holdWriteLock } from '../built-server.js';
+import { holdWriteLock } from '../harness/sqlite-lock.js';
 import { sqliteKind, tempDir } from '../helpers.js';
-import { expectedIds, randomMessages, storeContract } from './contract.js';
+import { expectedIds, randomMessages, storeContract, toFilter } from './contract.js';
 
 storeContract(sqliteKind);
 storeContract({
@@ -59,7 +60,7 @@ describe('SqliteStore', () => {
       const queries = ['a', 'ab', 'aba', 'ÉÉ', 'é a', '%_', '\\"', '"a', 'abab', 'σσσ', '😀a'];
       const check = async (label: string) => {
         for (const q of queries) {
-          const page = await store.list({ q }, { limit: 100, offset: 0 });
+          const page = await store.list(toFilter({ q }), { limit: 100, offset: 0 });
           const ids = expectedIds(messages, { q });
           assert.equal(page.total, ids.length, `${label}: total for ${q}`);
           assert.deepEqual(

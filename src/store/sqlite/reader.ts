@@ -1,13 +1,19 @@
 import type Database from 'better-sqlite3';
-import { fold } from '../fold.js';
-import { dayOf, hourOf, MICROS_PER_DAY, MICROS_PER_HOUR, parseInstant } from '../instant.js';
-import { SqliteSearch } from './sqlite-search.js';
-import type { ListFilter, MessagePage, Page, Stats, StoredMessage } from './store.js';
+import {
+  type ListFilter,
+  type MessagePage,
+  type Page,
+  type Stats,
+  type StoredMessage,
+  TOP_SENDERS,
+} from '../store.js';
+import { planTotal } from '../totals.js';
+import { SqliteSearch } from './search.js';
 
 /**
  * The queries of GET /messages and GET /stats, on one SQLite connection. Each runs on one
  * consistent snapshot (a read transaction), so a page and its total always agree. A file
- * database runs these in reader threads (sqlite-reader-worker.ts), so that a long search never
+ * database runs these in reader threads (reader-thread.ts), so that a long search never
  * holds up the event loop; `:memory:` runs them inline.
  */
 export class SqliteReader {
@@ -33,19 +39,18 @@ export class SqliteReader {
 
   list(filter: ListFilter, page: Page): MessagePage {
     return this.snapshot(() => {
-      const since = filter.since === undefined ? undefined : parseInstant(filter.since);
-      const q = filter.q === undefined ? undefined : fold(filter.q);
+      const { from, since, q } = filter;
       const where: string[] = [];
       const params: unknown[] = [];
-      if (filter.from !== undefined) {
+      if (from !== undefined) {
         where.push('sender = ?');
-        params.push(filter.from);
+        params.push(from);
       }
-      if (since !== undefined && since !== null) {
+      if (since !== undefined) {
         where.push('ts_us >= ?');
         params.push(since);
       }
-      const kept = this.count(filter.from, since ?? undefined);
+      const kept = this.count(filter);
       const total = q === undefined ? kept : this.search.count(q, where, params);
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
@@ -64,39 +69,38 @@ export class SqliteReader {
     });
   }
 
-  /** Messages from `from` (when given) at or after `since` (when given), from the totals kept. */
-  private count(from: string | undefined, since: bigint | undefined): number {
+  /** Messages the filter's `from` and `since` keep, from the totals kept (see totals.ts). */
+  private count(filter: ListFilter): number {
     const one = (sql: string, ...values: unknown[]) =>
       (this.statement(sql)
         .pluck()
         .get(...values) as number | null | undefined) ?? 0;
-    if (from === undefined && since === undefined)
-      return one('SELECT messages FROM message_totals WHERE id = 1');
-    if (since === undefined)
-      return one('SELECT messages FROM sender_counts WHERE sender = ?', from);
-    if (from === undefined) {
-      // whole hours after the one `since` falls in, plus the rest of that hour
-      const hour = hourOf(since);
-      return (
-        one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', hour) +
-        one(
-          'SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?',
-          since,
-          (hour + 1n) * MICROS_PER_HOUR,
-        )
-      );
+    const plan = planTotal(filter);
+    switch (plan.kind) {
+      case 'all':
+        return one('SELECT messages FROM message_totals WHERE id = 1');
+      case 'sender':
+        return one('SELECT messages FROM sender_counts WHERE sender = ?', plan.from);
+      case 'since':
+        return (
+          one('SELECT sum(messages) FROM hour_counts WHERE hour > ?', plan.period) +
+          one('SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?', plan.since, plan.end)
+        );
+      case 'sender-since':
+        return (
+          one(
+            'SELECT sum(messages) FROM sender_day_counts WHERE sender = ? AND day > ?',
+            plan.from,
+            plan.period,
+          ) +
+          one(
+            'SELECT count(*) FROM messages WHERE sender = ? AND ts_us >= ? AND ts_us < ?',
+            plan.from,
+            plan.since,
+            plan.end,
+          )
+        );
     }
-    // the sender's whole days after the one `since` falls in, plus the rest of that day
-    const day = dayOf(since);
-    return (
-      one('SELECT sum(messages) FROM sender_day_counts WHERE sender = ? AND day > ?', from, day) +
-      one(
-        'SELECT count(*) FROM messages WHERE sender = ? AND ts_us >= ? AND ts_us < ?',
-        from,
-        since,
-        (day + 1n) * MICROS_PER_DAY,
-      )
-    );
   }
 
   stats(): Stats {
@@ -106,8 +110,8 @@ export class SqliteReader {
       ).get() as { messages: number; senders: number };
       const perSender = this.statement(
         `SELECT sender AS "from", messages AS count FROM sender_counts
-         ORDER BY messages DESC, sender ASC LIMIT 10`,
-      ).all() as { from: string; count: number }[];
+         ORDER BY messages DESC, sender ASC LIMIT ?`,
+      ).all(TOP_SENDERS) as { from: string; count: number }[];
       const first = this.statement('SELECT ts FROM messages ORDER BY ts_us, message_id LIMIT 1')
         .pluck()
         .get() as string | undefined;

@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteReader } from './sqlite-reader.js';
-import type { ReadRequest } from './sqlite-readers.js';
-import { describeError, type ThreadReply } from './sqlite-thread.js';
-import { openConnection, READER_CACHE_KIB } from './sqlite-writer.js';
+import { openConnection, READER_CACHE_KIB } from './connection.js';
+import { SqliteReader } from './reader.js';
+import { answer, type ReadRequest } from './reader-channel.js';
+import { type ThreadReply, transferableError } from './thread.js';
 
 /** A reader thread of a file-backed SqliteStore: answers list and stats queries, one at a time. */
 
 const port = parentPort;
-if (port === null) throw new Error('sqlite-reader-worker.ts runs as a worker thread');
+if (port === null) throw new Error('reader-thread.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path, READER_CACHE_KIB);
 const reader = new SqliteReader(db);
@@ -20,11 +20,9 @@ port.on('message', (request: (ReadRequest & { id: number }) | { type: 'close' })
   }
   let reply: ThreadReply<unknown>;
   try {
-    const value =
-      request.type === 'list' ? reader.list(request.filter, request.page) : reader.stats();
-    reply = { id: request.id, ok: true, value };
+    reply = { id: request.id, ok: true, value: answer(reader, request) };
   } catch (error) {
-    reply = { id: request.id, ok: false, error: describeError(error) };
+    reply = { id: request.id, ok: false, error: transferableError(error) };
   }
   port.postMessage(reply);
 });

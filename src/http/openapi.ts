@@ -3,7 +3,8 @@ import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { TSchema } from 'typebox';
-import { ErrorBody } from '../errors.js';
+import { DETAIL, ErrorBody } from './errors.js';
+import { REQUEST_ID_PATTERN } from './observe.js';
 
 /**
  * OpenAPI 3.1 built from the route schemas: the UI at /docs, the document at /docs/json.
@@ -91,6 +92,13 @@ export const RETRY_AFTER: ResponseHeaders = {
   },
 };
 
+/** The 503 of a route that reads the database. */
+export const READ_UNAVAILABLE = errorResponse(
+  'The database cannot answer: retry later',
+  [DETAIL.unavailable],
+  RETRY_AFTER,
+);
+
 interface Operation {
   responses?: Record<
     string,
@@ -113,7 +121,7 @@ export function completeDocument(document: Document): Document {
     [REQUEST_ID]: {
       description:
         'the id of this request, as in its log line: the incoming X-Request-ID when it is 1 to 128 characters from [A-Za-z0-9._:-], otherwise a new UUID',
-      schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+      schema: { type: 'string', pattern: REQUEST_ID_PATTERN },
     },
   };
   components.responses = {
@@ -130,7 +138,7 @@ export function completeDocument(document: Document): Document {
       content: {
         'application/json': {
           schema: documented(ErrorBody, 'the error envelope'),
-          example: { detail: 'Method Not Allowed' },
+          example: { detail: DETAIL.methodNotAllowed },
         },
       },
     },

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { StoreUnavailableError } from './store.js';
+import { StoreUnavailableError } from '../store.js';
 
 /**
  * A worker thread of the SQLite store (the writer, or a reader), asked questions and awaited by
@@ -10,10 +12,12 @@ import { StoreUnavailableError } from './store.js';
 
 export type ThreadReply<T> =
   | { id: number; ok: true; value: T }
-  | { id: number; ok: false; error: { code?: string; message: string } };
+  | { id: number; ok: false; error: TransferredError };
 
-/** How a thread describes an error it caught, keeping SQLite's code for the 503 mapping. */
-export function describeError(error: unknown): { code?: string; message: string } {
+/** An error a thread caught, as it crosses to the store: SQLite's code kept for the 503 mapping. */
+export type TransferredError = { code?: string; message: string };
+
+export function transferableError(error: unknown): TransferredError {
   const code = (error as { code?: unknown }).code;
   return {
     ...(typeof code === 'string' ? { code } : {}),
@@ -21,7 +25,7 @@ export function describeError(error: unknown): { code?: string; message: string 
   };
 }
 
-function rebuild(error: { code?: string; message: string }): Error {
+function rebuild(error: TransferredError): Error {
   return Object.assign(
     new Error(error.message),
     error.code === undefined ? {} : { code: error.code },
@@ -29,15 +33,27 @@ function rebuild(error: { code?: string; message: string }): Error {
 }
 
 /**
- * The thread's code: the compiled file beside this one, or, when this runs from TypeScript
- * source (tests, `npm run dev`), a stub that loads the source through tsx, whose loader hooks a
- * worker does not inherit on Node 20.
+ * The module a thread runs, as a resolved URL: `import.meta.resolve('./writer-thread.js')` names
+ * the compiled file, or the TypeScript source when running under tsx (tests, `npm run dev`). It
+ * is checked when the module naming it loads, so that a renamed file fails at once, loudly.
  */
-function workerScript(name: string): { script: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts'))
-    return { script: new URL(`./${name}.js`, import.meta.url), eval: false };
+export function threadModule(url: string): URL {
+  const resolved = new URL(url);
+  if (!existsSync(fileURLToPath(resolved))) {
+    throw new Error(`the thread module ${resolved.pathname} does not exist`);
+  }
+  return resolved;
+}
+
+/**
+ * How to start a thread on `module`: directly when it is compiled JavaScript; from TypeScript
+ * source, through a stub that loads it with tsx, whose loader hooks a worker does not inherit on
+ * Node 20.
+ */
+function workerScript(module: URL): { script: string | URL; eval: boolean } {
+  if (!module.pathname.endsWith('.ts')) return { script: module, eval: false };
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const source = JSON.stringify(new URL(`./${name}.ts`, import.meta.url).href);
+  const source = JSON.stringify(module.href);
   return {
     script: `import(${tsx}).then((tsx) => { tsx.register(); return import(${source}); })`,
     eval: true,
@@ -53,8 +69,9 @@ export class Thread {
   >();
   private closed: Promise<void> | null = null;
 
-  /** `name`: the module of the thread's code, beside this one; `data`: its workerData. */
+  /** `module`: the thread's code (see threadModule); `name`: for errors; `data`: its workerData. */
   constructor(
+    private readonly module: URL,
     private readonly name: string,
     private readonly data: unknown,
   ) {
@@ -67,7 +84,7 @@ export class Thread {
   }
 
   private start(): Worker {
-    const { script, eval: isCode } = workerScript(this.name);
+    const { script, eval: isCode } = workerScript(this.module);
     const worker = new Worker(script, {
       eval: isCode,
       workerData: this.data,

@@ -2,24 +2,10 @@
  * Unique valid messages for load runs, and what a stored copy of one must look like.
  */
 import { randomBytes } from 'node:crypto';
+import type { Message, StoredMessage } from '../../src/message.js';
 import { sign } from '../../src/signature.js';
 
-export interface Message {
-  message_id: string;
-  from: string;
-  to: string;
-  ts: string;
-  text?: string | null;
-}
-
-/** A message as GET /messages returns it. */
-export interface Stored {
-  message_id: string;
-  from: string;
-  to: string;
-  ts: string;
-  text: string | null;
-}
+export type { Message, StoredMessage };
 
 const SENDERS = [
   '+919876543210',
@@ -85,11 +71,11 @@ export function uniqueMessage(prefix: string): Message {
 }
 
 /** The stored form of a message sent. */
-export function storedForm(m: Message): Stored {
+export function storedForm(m: Message): StoredMessage {
   return { message_id: m.message_id, from: m.from, to: m.to, ts: m.ts, text: m.text ?? null };
 }
 
-export function sameStored(a: Stored, b: Stored): boolean {
+export function sameStored(a: StoredMessage, b: StoredMessage): boolean {
   return (
     a.message_id === b.message_id &&
     a.from === b.from &&

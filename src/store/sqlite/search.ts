@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { StoredMessage } from './store.js';
+import type { StoredMessage } from '../store.js';
 
 /**
- * `q` on SQLite: a case-insensitive substring of text (both sides folded, see fold.ts).
+ * `q` on SQLite: a case-insensitive substring of text (both sides folded, see ../../fold.ts).
  *
  * The trigram index (messages_search, FTS5) finds the messages holding a `q` of three or more
  * code points without scanning the table: a quoted FTS5 phrase of trigrams matches exactly the

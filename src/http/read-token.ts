@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './errors.js';
+import { DETAIL, HttpError } from './errors.js';
+import { errorResponse } from './openapi.js';
 
 /**
  * READ_TOKEN: when it is set, the routes that read stored messages (GET /messages, GET /stats)
@@ -14,11 +15,11 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-export const READ_TOKEN_REJECTED = 'missing or invalid bearer token';
-
 /** How the 401 is documented in OpenAPI. */
-export const READ_TOKEN_401 =
-  'Only when READ_TOKEN is set: the request lacks `Authorization: Bearer <READ_TOKEN>`';
+export const READ_TOKEN_401 = errorResponse(
+  'Only when READ_TOKEN is set: the request lacks `Authorization: Bearer <READ_TOKEN>`',
+  [DETAIL.readToken],
+);
 
 /** The onRequest hook that checks the token, or none when no token is configured. */
 export function requireReadToken(
@@ -31,7 +32,7 @@ export function requireReadToken(
     const given = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     const valid = timingSafeEqual(digest(given ?? ''), expected);
     if (given === undefined || !valid) {
-      throw new HttpError(401, READ_TOKEN_REJECTED, { 'www-authenticate': 'Bearer' });
+      throw new HttpError(401, DETAIL.readToken, { 'www-authenticate': 'Bearer' });
     }
   };
 }

@@ -1,13 +1,8 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { describeError, type ThreadReply } from './sqlite-thread.js';
-import {
-  IndexingWriter,
-  openConnection,
-  type Row,
-  SqliteWriter,
-  WRITER_CACHE_KIB,
-} from './sqlite-writer.js';
-import type { InsertOutcome } from './store.js';
+import type { InsertOutcome } from '../store.js';
+import { openConnection, WRITER_CACHE_KIB } from './connection.js';
+import { type ThreadReply, transferableError } from './thread.js';
+import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
@@ -18,10 +13,10 @@ import type { InsertOutcome } from './store.js';
  * its commits become, while the HTTP thread goes on reading requests.
  */
 
-export type WorkerRequest = { type: 'write'; id: number; rows: Row[] } | { type: 'close' };
+export type WriterRequest = { type: 'write'; id: number; rows: Row[] } | { type: 'close' };
 
 const port = parentPort;
-if (port === null) throw new Error('sqlite-worker.ts runs as a worker thread');
+if (port === null) throw new Error('writer-thread.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
 const writer = new IndexingWriter(new SqliteWriter(db));
@@ -32,13 +27,13 @@ function close(): void {
   port?.close();
 }
 
-port.on('message', (first: WorkerRequest) => {
+port.on('message', (first: WriterRequest) => {
   const batches: { id: number; rows: Row[] }[] = [];
   let closing = false;
-  for (let request: WorkerRequest | undefined = first; request !== undefined; ) {
+  for (let request: WriterRequest | undefined = first; request !== undefined; ) {
     if (request.type === 'close') closing = true;
     else batches.push(request);
-    request = receiveMessageOnPort(port)?.message as WorkerRequest | undefined;
+    request = receiveMessageOnPort(port)?.message as WriterRequest | undefined;
   }
   if (batches.length > 0) {
     try {
@@ -57,7 +52,7 @@ port.on('message', (first: WorkerRequest) => {
         port.postMessage({
           id,
           ok: false,
-          error: describeError(error),
+          error: transferableError(error),
         } satisfies ThreadReply<InsertOutcome[]>);
       }
     }

@@ -1,20 +1,28 @@
 import type Database from 'better-sqlite3';
-import { SqliteReader } from './sqlite-reader.js';
-import { Thread } from './sqlite-thread.js';
-import type { ListFilter, MessagePage, Page, Stats } from './store.js';
+import type { ListFilter, MessagePage, Page, Stats } from '../store.js';
+import { SqliteReader } from './reader.js';
+import { Thread, threadModule } from './thread.js';
+
+/** A reader thread's code. */
+const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 
 export type ReadRequest = { type: 'list'; filter: ListFilter; page: Page } | { type: 'stats' };
 
 type Answer<R extends ReadRequest> = R extends { type: 'list' } ? MessagePage : Stats;
 
+/** Answers a read request on `reader`; the reader threads and InlineReaders both use it. */
+export function answer(reader: SqliteReader, request: ReadRequest): MessagePage | Stats {
+  return request.type === 'list' ? reader.list(request.filter, request.page) : reader.stats();
+}
+
 /** Where a SqliteStore sends its queries. */
-export interface Readers {
+export interface ReaderChannel {
   read<R extends ReadRequest>(request: R): Promise<Answer<R>>;
   close(): Promise<void>;
 }
 
 /** Reads on the calling thread, through the store's own connection (`:memory:`). */
-export class InlineReaders implements Readers {
+export class InlineReaders implements ReaderChannel {
   private readonly reader: SqliteReader;
 
   constructor(db: Database.Database) {
@@ -22,10 +30,7 @@ export class InlineReaders implements Readers {
   }
 
   async read<R extends ReadRequest>(request: R): Promise<Answer<R>> {
-    const r = request as ReadRequest;
-    return (
-      r.type === 'list' ? this.reader.list(r.filter, r.page) : this.reader.stats()
-    ) as Answer<R>;
+    return answer(this.reader, request) as Answer<R>;
   }
 
   async close(): Promise<void> {}
@@ -36,13 +41,13 @@ export class InlineReaders implements Readers {
  * writer). A query goes to the thread with the fewest queries waiting, so a long search and a
  * quick page run side by side instead of one after the other.
  */
-export class ThreadReaders implements Readers {
+export class ThreadReaders implements ReaderChannel {
   private readonly threads: Thread[];
 
   constructor(path: string, count: number) {
     this.threads = Array.from(
       { length: count },
-      () => new Thread('sqlite-reader-worker', { path }),
+      (_, i) => new Thread(READER_THREAD, `reader ${i + 1}`, { path }),
     );
   }
 

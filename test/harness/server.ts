@@ -1,11 +1,14 @@
 /**
  * The built server (`node dist/server.js`, the production start command) as a child process on
- * a free port, with every line it prints kept and checked for JSON.
+ * a free port, with every line it prints kept and checked for JSON. The tests, the crash script
+ * and the benchmark all start it through here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,13 +35,40 @@ export interface ServerProcess {
   /** lines printed on stderr (the service prints nothing there) */
   stderr: string[];
   exited: Promise<Exit>;
+  /** performance.now() just before the process was spawned */
+  spawnedAt: number;
 }
 
 export interface StartOptions {
+  /**
+   * what node runs instead of dist/server.js (such as another script that prints the same
+   * `started` line); relative paths are taken from the repository root
+   */
+  args?: string[];
   /** keep the parsed lines (a long load run may only want them checked); default true */
   keepLines?: boolean;
   /** give up waiting for the `started` line after this long; default 20 s */
   timeoutMs?: number;
+  /**
+   * listen on this port, and count the server as started once GET `probe` answers 2xx there,
+   * whether or not a `started` line comes (LOG_LEVEL=ERROR hides it); default: PORT=0, and the
+   * port the `started` line names
+   */
+  port?: number;
+  /** default /health/live */
+  probe?: string;
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Calls `onLine` for each complete line; a last line cut off by a crash is not one. */
@@ -52,17 +82,26 @@ function splitLines(stream: Readable, onLine: (line: string) => void): void {
   });
 }
 
-/** Starts the built server with `env` (plus PATH, HOST=127.0.0.1, PORT=0) and waits for `started`. */
+/**
+ * Starts the built server with `env` (plus PATH, HOST=127.0.0.1, PORT=0) and waits for `started`
+ * (or, with `port`, for the probe to answer).
+ */
 export function startServer(
   env: Record<string, string>,
   options: StartOptions = {},
 ): Promise<ServerProcess> {
-  if (!existsSync(SERVER)) {
+  if (options.args === undefined && !existsSync(SERVER)) {
     return Promise.reject(new Error('dist/server.js is missing: run `npm run build` first'));
   }
-  const child = spawn(process.execPath, [SERVER], {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, options.args ?? [SERVER], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(options.port ?? 0),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = options.keepLines ?? true;
@@ -94,22 +133,35 @@ export function startServer(
       }
       const record = parsed as Record<string, unknown>;
       if (keep || record.msg !== 'request') lines.push(record);
-      if (!started && record.msg === 'started' && typeof record.port === 'number') {
-        started = true;
-        clearTimeout(timer);
-        const port = record.port;
-        resolve({
-          child,
-          port,
-          base: `http://127.0.0.1:${port}`,
-          lines,
-          printed: () => printed,
-          notJson,
-          stderr,
-          exited,
-        });
-      }
+      if (record.msg === 'started' && typeof record.port === 'number') ready(record.port);
     };
+    const ready = (port: number) => {
+      if (started) return;
+      started = true;
+      clearTimeout(timer);
+      resolve({
+        child,
+        port,
+        base: `http://127.0.0.1:${port}`,
+        lines,
+        printed: () => printed,
+        notJson,
+        stderr,
+        exited,
+        spawnedAt,
+      });
+    };
+    if (options.port !== undefined) void probe(options.port, options.probe ?? '/health/live');
+    async function probe(port: number, path: string): Promise<void> {
+      while (!started && child.exitCode === null && child.signalCode === null) {
+        const ok = await fetch(`http://127.0.0.1:${port}${path}`).then(
+          (response) => response.ok,
+          () => false,
+        );
+        if (ok) return ready(port);
+        await sleep(50);
+      }
+    }
     if (child.stdout !== null) splitLines(child.stdout, (line) => onLine(line, false));
     if (child.stderr !== null) splitLines(child.stderr, (line) => onLine(line, true));
     exited.then((exit) => {

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
-import { Thread } from './sqlite-thread.js';
-import { IndexingWriter, type Row, SqliteWriter } from './sqlite-writer.js';
-import type { InsertOutcome } from './store.js';
+import type { InsertOutcome } from '../store.js';
+import { Thread, threadModule } from './thread.js';
+import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
+
+/** The writer thread's code. */
+const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 
 /** Where a SqliteStore sends its insert batches. */
 export interface WriterChannel {
@@ -28,15 +31,15 @@ export class InlineWriter implements WriterChannel {
 }
 
 /**
- * Writes in a worker thread with a connection of its own (sqlite-worker.ts). If the thread dies,
+ * Writes in a worker thread with a connection of its own (writer-thread.ts). If the thread dies,
  * a batch it was writing fails with a 503, which is safe to retry (a message that did get
  * committed is then acknowledged as a duplicate).
  */
-export class WorkerWriter implements WriterChannel {
+export class ThreadWriter implements WriterChannel {
   private readonly thread: Thread;
 
   constructor(path: string) {
-    this.thread = new Thread('sqlite-worker', { path });
+    this.thread = new Thread(WRITER_THREAD, 'writer', { path });
   }
 
   write(rows: Row[]): Promise<InsertOutcome[]> {

@@ -8,17 +8,35 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import { Type } from 'typebox';
-import { StoreUnavailableError } from './store/store.js';
-import { toIssues, type ValidationIssue, type ValidationSource } from './validation.js';
+import { StoreUnavailableError } from '../store/store.js';
+import { toIssues, type ValidationIssue, type ValidationSource } from '../validation.js';
 
 /**
  * One error envelope for every failure: `{"detail": "<what went wrong>"}`, and for validation
  * failures (422) `{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` as FastAPI sends it.
  */
 
+/** Every `detail` string the service sends, named once. */
+export const DETAIL = {
+  invalidSignature: 'invalid signature',
+  bodyTooLarge: 'request body too large',
+  notJson: 'content type must be application/json',
+  compressed: 'content encoding is not supported: send the JSON uncompressed',
+  secretNotConfigured: 'webhook secret is not configured',
+  unavailable: 'database unavailable, retry later',
+  readToken: 'missing or invalid bearer token',
+  notFound: 'Not Found',
+  methodNotAllowed: 'Method Not Allowed',
+  missingHost: 'missing Host header',
+  malformed: 'malformed HTTP request',
+  requestTimeout: 'request not received in time',
+  headersTooLarge: 'request headers too large',
+  internal: 'internal server error',
+} as const;
+
 export const ErrorBody = Type.Object(
   { detail: Type.String() },
-  { description: 'what went wrong', examples: [{ detail: 'invalid signature' }] },
+  { description: 'what went wrong', examples: [{ detail: DETAIL.invalidSignature }] },
 );
 
 export const ValidationErrorBody = Type.Object(
@@ -65,7 +83,7 @@ const SOURCE: Record<string, ValidationSource> = { body: 'body', querystring: 'q
 function toHttpError(error: FastifyError | Error): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof StoreUnavailableError) {
-    return new HttpError(503, 'database unavailable, retry later', { 'retry-after': '1' });
+    return new HttpError(503, DETAIL.unavailable, { 'retry-after': '1' });
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -74,14 +92,14 @@ function toHttpError(error: FastifyError | Error): HttpError {
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'request body too large');
+      return new HttpError(413, DETAIL.bodyTooLarge);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpError(415, 'content type must be application/json');
+      return new HttpError(415, DETAIL.notJson);
   }
   const status = fastifyError.statusCode ?? 500;
   return status >= 400 && status < 500
     ? new HttpError(status, error.message)
-    : new HttpError(500, 'internal server error');
+    : new HttpError(500, DETAIL.internal);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -93,43 +111,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
-}
-
-/**
- * HTTP/1.1 requests must name a Host (RFC 9112): a 400 in the envelope, with its log line, for
- * one that does not. Register after the request id is set, so that the answer carries it.
- */
-export function requireHost(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-      return reply.code(400).send({ detail: 'missing Host header' });
-    }
-  });
-}
-
-const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
-
-/**
- * Answers 405 (with an `Allow` header) for the methods a path does not serve, before the body
- * is read, instead of Fastify's 404.
- */
-export function rejectOtherMethods(
-  app: FastifyInstance,
-  url: string,
-  allowed: readonly string[],
-): void {
-  const allow =
-    allowed.includes('GET') && !allowed.includes('HEAD') ? [...allowed, 'HEAD'] : allowed;
-  app.route({
-    method: METHODS.filter((method) => !allow.includes(method)),
-    url,
-    exposeHeadRoute: false,
-    schema: { hide: true },
-    onRequest: async (_request, reply) =>
-      reply.code(405).header('allow', allow.join(', ')).send({ detail: 'Method Not Allowed' }),
-    handler: async () => undefined,
-  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: DETAIL.notFound }));
 }
 
 /**
@@ -141,10 +123,10 @@ export function clientErrorHandler(logger: FastifyBaseLogger) {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, detail] =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'request not received in time']
+        ? [408, DETAIL.requestTimeout]
         : error.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'request headers too large']
-          : [400, 'malformed HTTP request'];
+          ? [431, DETAIL.headersTooLarge]
+          : [400, DETAIL.malformed];
     logger.info({ status, error: error.code }, 'client error');
     if (socket.writable) {
       const body = JSON.stringify({ detail });

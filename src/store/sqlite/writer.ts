@@ -1,47 +1,17 @@
-import Database from 'better-sqlite3';
-import { dayOf, hourOf } from '../instant.js';
-import type { InsertOutcome } from './store.js';
+import type Database from 'better-sqlite3';
+import { dayOf, hourOf } from '../../instant.js';
+import type { InsertOutcome } from '../store.js';
+import { BUSY_TIMEOUT_MS } from './connection.js';
 
 /**
  * Everything that writes to the SQLite file, on one connection: insert batches (with the totals
- * they change) and the search indexer. It runs in a worker thread (sqlite-worker.ts), so neither
+ * they change) and the search indexer. It runs in a worker thread (writer-thread.ts), so neither
  * an fsync nor a lock held by another process ever blocks the HTTP event loop; for `:memory:`
  * databases, which one connection alone can see, it runs inline.
  */
 
-/** How long a write waits for another connection's lock before it fails (SQLITE_BUSY → 503). */
-export const BUSY_TIMEOUT_MS = 5000;
-
 /** message_id, sender, recipient, ts, ts_us, text, text_folded */
 export type Row = [string, string, string, string, bigint, string | null, string | null];
-
-/** Connection settings shared by every connection to the file. */
-export function configure(db: Database.Database): void {
-  db.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk when it returns, so an acknowledged message survives a process
-  // crash and a power loss.
-  db.pragma('synchronous = FULL');
-  // Checkpoint less often: inserts touch several indexes, and each checkpoint rewrites their
-  // pages (the WAL is still bounded: 16 MB of pages at the default page size).
-  db.pragma('wal_autocheckpoint = 4000');
-}
-
-/**
- * Page cache per connection, in KiB. Inserts touch three B-trees at random places (message_id,
- * sender, instant); with SQLite's default 2 MB most of those pages would be read from the file
- * again once the table is large.
- */
-export const WRITER_CACHE_KIB = 32 * 1024;
-export const READER_CACHE_KIB = 8 * 1024;
-/** the connection that only migrates and answers the quick checks */
-export const CHECKS_CACHE_KIB = 2 * 1024;
-
-export function openConnection(path: string, cacheKib: number): Database.Database {
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  configure(db);
-  db.pragma(`cache_size = -${cacheKib}`);
-  return db;
-}
 
 export class SqliteWriter {
   private readonly insertRow: Database.Statement;

@@ -24,9 +24,11 @@ export interface WebhookOutcome {
   message_id?: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** An incoming X-Request-ID that is reused as this request's id; any other is replaced. */
+export const REQUEST_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+const REQUEST_ID = new RegExp(REQUEST_ID_PATTERN);
 
-/** Reuses a well-formed incoming X-Request-ID, otherwise makes a new one. */
+/** Reuses a well-formed incoming X-Request-ID, otherwise makes a new one (a UUID). */
 export function requestId(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

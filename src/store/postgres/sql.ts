@@ -1,0 +1,90 @@
+import { TOP_SENDERS } from '../store.js';
+import type { TotalPlan } from '../totals.js';
+
+/** The SQL text of the PostgreSQL store. */
+
+/**
+ * One statement per batch: the rows, and the totals they change (see the second migration).
+ * The sub-statements run in the order written and lock rows in sorted order (ids, senders,
+ * hours, senders' days, then the one totals row), so two replicas' batches wait for each other
+ * rather than deadlock. A batch of duplicates only reads.
+ */
+export const INSERT_SQL = `
+  WITH inserted AS (
+    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                         $6::text[], $7::text[])
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id, sender, ts_us
+  ), senders AS (
+    INSERT INTO sender_counts AS counted (sender, messages)
+    SELECT sender, count(*) FROM inserted GROUP BY sender ORDER BY sender
+    ON CONFLICT (sender) DO UPDATE SET messages = counted.messages + excluded.messages
+    RETURNING xmax = 0 AS added
+  ), hours AS (
+    INSERT INTO hour_counts AS counted (hour, messages)
+    SELECT floor(ts_us::numeric / 3600000000)::bigint AS hour, count(*)
+    FROM inserted GROUP BY 1 ORDER BY 1
+    ON CONFLICT (hour) DO UPDATE SET messages = counted.messages + excluded.messages
+  ), sender_days AS (
+    INSERT INTO sender_day_counts AS counted (sender, day, messages)
+    SELECT sender, floor(ts_us::numeric / 86400000000)::bigint AS day, count(*)
+    FROM inserted GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (sender, day) DO UPDATE SET messages = counted.messages + excluded.messages
+  ), totals AS (
+    UPDATE message_totals
+    SET messages = messages + (SELECT count(*) FROM inserted),
+        senders = senders + (SELECT count(*) FROM senders WHERE added)
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted)
+  )
+  SELECT message_id FROM inserted`;
+
+/** One statement: one snapshot, so the figures agree with each other. */
+export const STATS_SQL = `
+  SELECT totals.messages AS total, totals.senders,
+    (SELECT coalesce(json_agg(json_build_object('from', sender, 'count', messages)
+                              ORDER BY messages DESC, sender ASC), '[]'::json)
+       FROM (SELECT sender, messages FROM sender_counts
+             ORDER BY messages DESC, sender ASC LIMIT ${TOP_SENDERS}) AS top) AS per_sender,
+    (SELECT ts FROM messages ORDER BY ts_us ASC, message_id ASC LIMIT 1) AS first_ts,
+    (SELECT ts FROM messages ORDER BY ts_us DESC, message_id DESC LIMIT 1) AS last_ts
+  FROM message_totals AS totals WHERE id = 1`;
+
+export const MESSAGE_COLUMNS = 'message_id, sender AS "from", recipient AS "to", ts, text';
+
+/** The statement that answers a total from the kept totals, and its parameters. */
+export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {
+  switch (plan.kind) {
+    case 'all':
+      return { text: 'SELECT messages AS n FROM message_totals WHERE id = 1', values: [] };
+    case 'sender':
+      return {
+        text: 'SELECT messages AS n FROM sender_counts WHERE sender = $1',
+        values: [plan.from],
+      };
+    case 'since':
+      return {
+        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
+                    + (SELECT count(*) FROM messages
+                       WHERE ts_us >= $2::bigint AND ts_us < $3::bigint) AS n`,
+        values: [String(plan.period), String(plan.since), String(plan.end)],
+      };
+    case 'sender-since':
+      return {
+        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM sender_day_counts
+                       WHERE sender = $1 AND day > $2::bigint)
+                    + (SELECT count(*) FROM messages
+                       WHERE sender = $1 AND ts_us >= $3::bigint AND ts_us < $4::bigint) AS n`,
+        values: [plan.from, String(plan.period), String(plan.since), String(plan.end)],
+      };
+  }
+}
+
+/** `text` as a LIKE pattern matching itself only: %, _ and the escape character \ escaped. */
+export function literal(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function whereClause(conditions: string[]): string {
+  return conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+}
