@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ROOT } from './harness/server.js';
-import { postgresConfigured, TEST_DATABASE_URL } from './helpers.js';
+import { POSTGRES_SKIP, TEST_DATABASE_URL } from './helpers.js';
 
 /**
  * The short form of scripts/crash.ts (its default is 20 cycles of 100-700 ms): the built server
@@ -49,13 +49,13 @@ function runCrash(args: string[]): Promise<{ code: number | null; lines: string[
   );
 }
 
-const stores: [string, string[]][] = [['sqlite', ['--store', 'sqlite']]];
-if (postgresConfigured()) {
-  stores.push(['postgres', ['--store', 'postgres', '--database-url', TEST_DATABASE_URL as string]]);
-}
+const stores: [string, string[], string | false][] = [
+  ['sqlite', ['--store', 'sqlite'], false],
+  ['postgres', ['--store', 'postgres', '--database-url', TEST_DATABASE_URL ?? ''], POSTGRES_SKIP],
+];
 
-for (const [store, storeArgs] of stores) {
-  describe(`scripts/crash.ts on ${store}, 5 cycles of 150 ms`, () => {
+for (const [store, storeArgs, skip] of stores) {
+  describe(`scripts/crash.ts on ${store}, 5 cycles of 150 ms`, { skip }, () => {
     let code: number | null;
     let lines: string[];
     let summary: Summary;

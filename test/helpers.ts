@@ -24,6 +24,11 @@ export const SECRET = 'test-secret';
 /** A store implementation under test: how to make a fresh, empty one. */
 export interface StoreKind {
   name: string;
+  /**
+   * why this store's suites cannot run here (pass it as `describe(name, { skip }, ...)`, so that
+   * they count as skipped, saying why); false when they can
+   */
+  skip?: string | false;
   open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
 }
 
@@ -57,13 +62,19 @@ export const sqliteKind: StoreKind = sqliteAt();
  * postgres://postgres@127.0.0.1:5432/postgres). When it is set, each test process creates a
  * database of its own, `webhook_test_<hex>`, opens every store in a fresh schema of that database
  * (search_path through the URL's `options`), and drops the database when its tests are done.
- * An unreachable server then fails the tests; when it is unset, the PostgreSQL tests do not run.
+ * An unreachable server then fails the tests; when it is unset, the PostgreSQL tests are skipped,
+ * saying why (pass POSTGRES_SKIP as the `skip` option of their describe or it).
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 export function postgresConfigured(): boolean {
   return TEST_DATABASE_URL !== undefined;
 }
+
+/** The `skip` option of every PostgreSQL suite: false when TEST_DATABASE_URL is set. */
+export const POSTGRES_SKIP: string | false = postgresConfigured()
+  ? false
+  : 'TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)';
 
 function adminUrl(): string {
   if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set');
@@ -124,11 +135,15 @@ export async function freshSchema(): Promise<{ database: string; schema: string;
   return { database: database.name, schema, url: databaseUrl(adminUrl(), database.name, schema) };
 }
 
-/** A PostgreSQL store in a fresh schema, migrated and healthy. Call at a file's top level. */
+/**
+ * A PostgreSQL store in a fresh schema, migrated and healthy. Call at a file's top level. Without
+ * TEST_DATABASE_URL its `skip` says so (and open() fails).
+ */
 export function postgresKind(): StoreKind {
   dropTestDatabasesAfterwards();
   return {
     name: 'postgres',
+    skip: POSTGRES_SKIP,
     async open() {
       const { url } = await freshSchema();
       const store = await openStore({ kind: 'postgres', url, poolSize: 5, timeoutMs: 5000 });
@@ -142,9 +157,12 @@ export function postgresKind(): StoreKind {
   };
 }
 
-/** Every store the HTTP and contract suites run against: PostgreSQL too when configured. */
+/**
+ * Every store the HTTP and contract suites run against. PostgreSQL is always listed; without
+ * TEST_DATABASE_URL its `skip` makes its suites count as skipped instead of vanishing.
+ */
 export function storeKinds(): StoreKind[] {
-  return postgresConfigured() ? [sqliteKind, postgresKind()] : [sqliteKind];
+  return [sqliteKind, postgresKind()];
 }
 
 /** Log lines captured as parsed JSON objects, plus the raw text to scan for leaks. */

@@ -9,7 +9,7 @@ import {
   dropTestDatabasesAfterwards,
   freshSchema,
   message,
-  postgresConfigured,
+  POSTGRES_SKIP,
   postWebhook,
   type StoreKind,
   TEST_DATABASE_URL,
@@ -153,211 +153,183 @@ async function assertOutage(app: FastifyInstance, id: string): Promise<void> {
   assert.deepEqual(live.json(), { status: 'ok' });
 }
 
-if (postgresConfigured()) {
-  dropTestDatabasesAfterwards();
+dropTestDatabasesAfterwards();
 
-  describe('PostgreSQL outages at the HTTP edge', () => {
-    it('database gone: 503s, live 200, nothing stored; back: ready and storing by itself', async (t) => {
-      const proxy = new TcpProxy(target());
+describe('PostgreSQL outages at the HTTP edge', { skip: POSTGRES_SKIP }, () => {
+  it('database gone: 503s, live 200, nothing stored; back: ready and storing by itself', async (t) => {
+    const proxy = new TcpProxy(target());
+    await proxy.listen();
+    const { url } = await freshSchema();
+    const app = await testApp({ kind: postgresAt(through(url, proxy.port), 2000) });
+    try {
+      assert.equal((await postWebhook(app.app, message({ message_id: 'before' }))).statusCode, 200);
+      await proxy.close();
+      const cut = Date.now();
+      await assertOutage(app.app, 'during');
+      const outageMs = Date.now() - cut;
+
       await proxy.listen();
-      const { url } = await freshSchema();
-      const app = await testApp({ kind: postgresAt(through(url, proxy.port), 2000) });
-      try {
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'before' }))).statusCode,
-          200,
-        );
-        await proxy.close();
-        const cut = Date.now();
-        await assertOutage(app.app, 'during');
-        const outageMs = Date.now() - cut;
-
-        await proxy.listen();
-        const recoveredMs = await waitFor('ready after the database returned', () =>
-          isReady(app.app),
-        );
-        assert.deepEqual(
-          await storedIds(app.app),
-          ['before'],
-          'the refused message was not stored',
-        );
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'during' }))).statusCode,
-          200,
-        );
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'during' }))).statusCode,
-          200,
-        );
-        assert.deepEqual(await storedIds(app.app), ['before', 'during']);
-        const webhookLines = app.logs.requests().filter((line) => line.path === '/webhook');
-        assert.deepEqual(
-          webhookLines.map((line) => line.result),
-          ['created', 'unavailable', 'created', 'duplicate'],
-        );
-        t.diagnostic(`outage answers (webhook, messages, stats, ready, live) took ${outageMs} ms`);
-        t.diagnostic(`ready again ${recoveredMs} ms after the database returned`);
-      } finally {
-        await app.close();
-        await proxy.close();
-      }
-    });
-
-    it('database hanging: 503 within about the timeout, live answers at once', async (t) => {
-      const proxy = new TcpProxy(target());
-      await proxy.listen();
-      const { url } = await freshSchema();
-      const timeoutMs = 1000;
-      const app = await testApp({ kind: postgresAt(through(url, proxy.port), timeoutMs) });
-      try {
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'before' }))).statusCode,
-          200,
-        );
-        proxy.stall();
-        const started = Date.now();
-        const pending = [
-          postWebhook(app.app, message({ message_id: 'stuck' })),
-          app.app.inject('/stats'),
-          app.app.inject('/messages'),
-          app.app.inject('/health/ready'),
-        ];
-        const live = await app.app.inject('/health/live');
-        const liveMs = Date.now() - started;
-        assert.equal(live.statusCode, 200);
-        assert.ok(liveMs < 500, `live answered in ${liveMs} ms while the database hung`);
-        const answers = await Promise.all(pending);
-        const hungMs = Date.now() - started;
-        assert.deepEqual(
-          answers.map((r) => r.statusCode),
-          [503, 503, 503, 503],
-        );
-        assert.match(answers[3]?.json().checks.database, /^no answer: /);
-        // the server-side timeouts cannot fire when nothing reaches the server: the connection
-        // timeout (1 s) or the client-side query timeout (1 s + 1 s) does
-        assert.ok(hungMs < 3500, `answered 503 after ${hungMs} ms (timeout ${timeoutMs} ms)`);
-
-        proxy.resume();
-        const recoveredMs = await waitFor('ready after the database answered again', () =>
-          isReady(app.app),
-        );
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'stuck' }))).statusCode,
-          200,
-        );
-        assert.deepEqual(await storedIds(app.app), ['before', 'stuck']);
-        t.diagnostic(
-          `live in ${liveMs} ms; 503s after ${hungMs} ms; ready ${recoveredMs} ms later`,
-        );
-      } finally {
-        await app.close();
-        await proxy.close();
-      }
-    });
-
-    it('connections terminated by the server: the next requests recover, never a 500', async (t) => {
-      const { url } = await freshSchema();
-      const name = `outage_${randomBytes(4).toString('hex')}`;
-      const app = await testApp({ kind: postgresAt(`${url}&application_name=${name}`, 2000) });
-      const terminate = async () => {
-        const { rows } = await withClient(TEST_DATABASE_URL ?? '', (client) =>
-          client.query(
-            'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
-            [name],
-          ),
-        );
-        return rows[0].n as number;
-      };
-      try {
-        // several connections in the pool
-        const warm = await Promise.all(
-          Array.from({ length: 8 }, (_, i) =>
-            postWebhook(app.app, message({ message_id: `w${i}` })),
-          ),
-        );
-        assert.deepEqual(new Set(warm.map((r) => r.statusCode)), new Set([200]));
-        const acknowledged = new Set(Array.from({ length: 8 }, (_, i) => `w${i}`));
-        const statuses: number[][] = [];
-        for (let round = 0; round < 3; round++) {
-          // the pool holds connections again (the previous round's may all be gone)
-          await Promise.all(Array.from({ length: 4 }, () => app.app.inject('/stats')));
-          const killed = await terminate();
-          assert.ok(killed >= 1, `round ${round}: terminated ${killed} connections`);
-          const answers: number[] = [];
-          for (let i = 0; i < 6; i++) {
-            const id = `r${round}-${i}`;
-            const webhook = await postWebhook(app.app, message({ message_id: id }));
-            if (webhook.statusCode === 200) acknowledged.add(id);
-            answers.push(webhook.statusCode, (await app.app.inject('/stats')).statusCode);
-          }
-          // and while statements are in flight
-          const inFlight = Array.from({ length: 10 }, (_, i) =>
-            postWebhook(app.app, message({ message_id: `f${round}-${i}` })),
-          );
-          await terminate();
-          for (const [i, webhook] of (await Promise.all(inFlight)).entries()) {
-            if (webhook.statusCode === 200) acknowledged.add(`f${round}-${i}`);
-            answers.push(webhook.statusCode);
-          }
-          statuses.push(answers);
-        }
-        for (const [round, answers] of statuses.entries()) {
-          assert.ok(
-            answers.every((s) => s === 200 || s === 503),
-            `round ${round}: only 200 and 503, got ${answers}`,
-          );
-          assert.ok(
-            answers.slice(0, 12).filter((s) => s === 503).length <= 1,
-            `round ${round}: at most one 503 after the termination, got ${answers}`,
-          );
-        }
-        const stored = new Set(await storedIds(app.app));
-        for (const id of acknowledged) assert.ok(stored.has(id), `acknowledged ${id} is stored`);
-        const all = statuses.flat();
-        t.diagnostic(
-          `${all.length} answers after 6 terminations: ${all.filter((s) => s === 200).length} × 200, ${all.filter((s) => s === 503).length} × 503`,
-        );
-      } finally {
-        await app.close();
-      }
-    });
-
-    it('database unreachable at start: starts anyway, 503s, then ready by itself', async (t) => {
-      const proxy = new TcpProxy(target());
-      await proxy.listen();
-      await proxy.close(); // a port nothing listens on, for now
-      const { url, schema } = await freshSchema();
-      const opening = Date.now();
-      const app = await testApp({ kind: postgresAt(through(url, proxy.port), 1000) });
-      try {
-        const openMs = Date.now() - opening;
-        assert.ok(openMs < 2000, `opened in ${openMs} ms without a database`);
-        await assertOutage(app.app, 'early');
-        const ready = (await app.app.inject('/health/ready')).json();
-        assert.match(ready.checks.database, /ECONNREFUSED/);
-        assert.equal(ready.checks.schema, 'unknown');
-
-        await proxy.listen();
-        const recoveredMs = await waitFor('ready after the database appeared', () =>
-          isReady(app.app),
-        );
-        assert.equal(
-          (await postWebhook(app.app, message({ message_id: 'early' }))).statusCode,
-          200,
-        );
-        assert.deepEqual(await storedIds(app.app), ['early']);
-        const versions = await withClient(url, (client) =>
-          client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`),
-        );
-        assert.deepEqual(
-          versions.rows,
-          readMigrations('postgres').map(({ version }) => ({ version })),
-        );
-        t.diagnostic(`opened in ${openMs} ms; ready ${recoveredMs} ms after the database appeared`);
-      } finally {
-        await app.close();
-        await proxy.close();
-      }
-    });
+      const recoveredMs = await waitFor('ready after the database returned', () =>
+        isReady(app.app),
+      );
+      assert.deepEqual(await storedIds(app.app), ['before'], 'the refused message was not stored');
+      assert.equal((await postWebhook(app.app, message({ message_id: 'during' }))).statusCode, 200);
+      assert.equal((await postWebhook(app.app, message({ message_id: 'during' }))).statusCode, 200);
+      assert.deepEqual(await storedIds(app.app), ['before', 'during']);
+      const webhookLines = app.logs.requests().filter((line) => line.path === '/webhook');
+      assert.deepEqual(
+        webhookLines.map((line) => line.result),
+        ['created', 'unavailable', 'created', 'duplicate'],
+      );
+      t.diagnostic(`outage answers (webhook, messages, stats, ready, live) took ${outageMs} ms`);
+      t.diagnostic(`ready again ${recoveredMs} ms after the database returned`);
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
   });
-}
+
+  it('database hanging: 503 within about the timeout, live answers at once', async (t) => {
+    const proxy = new TcpProxy(target());
+    await proxy.listen();
+    const { url } = await freshSchema();
+    const timeoutMs = 1000;
+    const app = await testApp({ kind: postgresAt(through(url, proxy.port), timeoutMs) });
+    try {
+      assert.equal((await postWebhook(app.app, message({ message_id: 'before' }))).statusCode, 200);
+      proxy.stall();
+      const started = Date.now();
+      const pending = [
+        postWebhook(app.app, message({ message_id: 'stuck' })),
+        app.app.inject('/stats'),
+        app.app.inject('/messages'),
+        app.app.inject('/health/ready'),
+      ];
+      const live = await app.app.inject('/health/live');
+      const liveMs = Date.now() - started;
+      assert.equal(live.statusCode, 200);
+      assert.ok(liveMs < 500, `live answered in ${liveMs} ms while the database hung`);
+      const answers = await Promise.all(pending);
+      const hungMs = Date.now() - started;
+      assert.deepEqual(
+        answers.map((r) => r.statusCode),
+        [503, 503, 503, 503],
+      );
+      assert.match(answers[3]?.json().checks.database, /^no answer: /);
+      // the server-side timeouts cannot fire when nothing reaches the server: the connection
+      // timeout (1 s) or the client-side query timeout (1 s + 1 s) does
+      assert.ok(hungMs < 3500, `answered 503 after ${hungMs} ms (timeout ${timeoutMs} ms)`);
+
+      proxy.resume();
+      const recoveredMs = await waitFor('ready after the database answered again', () =>
+        isReady(app.app),
+      );
+      assert.equal((await postWebhook(app.app, message({ message_id: 'stuck' }))).statusCode, 200);
+      assert.deepEqual(await storedIds(app.app), ['before', 'stuck']);
+      t.diagnostic(`live in ${liveMs} ms; 503s after ${hungMs} ms; ready ${recoveredMs} ms later`);
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
+  });
+
+  it('connections terminated by the server: the next requests recover, never a 500', async (t) => {
+    const { url } = await freshSchema();
+    const name = `outage_${randomBytes(4).toString('hex')}`;
+    const app = await testApp({ kind: postgresAt(`${url}&application_name=${name}`, 2000) });
+    const terminate = async () => {
+      const { rows } = await withClient(TEST_DATABASE_URL ?? '', (client) =>
+        client.query(
+          'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
+          [name],
+        ),
+      );
+      return rows[0].n as number;
+    };
+    try {
+      // several connections in the pool
+      const warm = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => postWebhook(app.app, message({ message_id: `w${i}` }))),
+      );
+      assert.deepEqual(new Set(warm.map((r) => r.statusCode)), new Set([200]));
+      const acknowledged = new Set(Array.from({ length: 8 }, (_, i) => `w${i}`));
+      const statuses: number[][] = [];
+      for (let round = 0; round < 3; round++) {
+        // the pool holds connections again (the previous round's may all be gone)
+        await Promise.all(Array.from({ length: 4 }, () => app.app.inject('/stats')));
+        const killed = await terminate();
+        assert.ok(killed >= 1, `round ${round}: terminated ${killed} connections`);
+        const answers: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const id = `r${round}-${i}`;
+          const webhook = await postWebhook(app.app, message({ message_id: id }));
+          if (webhook.statusCode === 200) acknowledged.add(id);
+          answers.push(webhook.statusCode, (await app.app.inject('/stats')).statusCode);
+        }
+        // and while statements are in flight
+        const inFlight = Array.from({ length: 10 }, (_, i) =>
+          postWebhook(app.app, message({ message_id: `f${round}-${i}` })),
+        );
+        await terminate();
+        for (const [i, webhook] of (await Promise.all(inFlight)).entries()) {
+          if (webhook.statusCode === 200) acknowledged.add(`f${round}-${i}`);
+          answers.push(webhook.statusCode);
+        }
+        statuses.push(answers);
+      }
+      for (const [round, answers] of statuses.entries()) {
+        assert.ok(
+          answers.every((s) => s === 200 || s === 503),
+          `round ${round}: only 200 and 503, got ${answers}`,
+        );
+        assert.ok(
+          answers.slice(0, 12).filter((s) => s === 503).length <= 1,
+          `round ${round}: at most one 503 after the termination, got ${answers}`,
+        );
+      }
+      const stored = new Set(await storedIds(app.app));
+      for (const id of acknowledged) assert.ok(stored.has(id), `acknowledged ${id} is stored`);
+      const all = statuses.flat();
+      t.diagnostic(
+        `${all.length} answers after 6 terminations: ${all.filter((s) => s === 200).length} × 200, ${all.filter((s) => s === 503).length} × 503`,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('database unreachable at start: starts anyway, 503s, then ready by itself', async (t) => {
+    const proxy = new TcpProxy(target());
+    await proxy.listen();
+    await proxy.close(); // a port nothing listens on, for now
+    const { url, schema } = await freshSchema();
+    const opening = Date.now();
+    const app = await testApp({ kind: postgresAt(through(url, proxy.port), 1000) });
+    try {
+      const openMs = Date.now() - opening;
+      assert.ok(openMs < 2000, `opened in ${openMs} ms without a database`);
+      await assertOutage(app.app, 'early');
+      const ready = (await app.app.inject('/health/ready')).json();
+      assert.match(ready.checks.database, /ECONNREFUSED/);
+      assert.equal(ready.checks.schema, 'unknown');
+
+      await proxy.listen();
+      const recoveredMs = await waitFor('ready after the database appeared', () =>
+        isReady(app.app),
+      );
+      assert.equal((await postWebhook(app.app, message({ message_id: 'early' }))).statusCode, 200);
+      assert.deepEqual(await storedIds(app.app), ['early']);
+      const versions = await withClient(url, (client) =>
+        client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`),
+      );
+      assert.deepEqual(
+        versions.rows,
+        readMigrations('postgres').map(({ version }) => ({ version })),
+      );
+      t.diagnostic(`opened in ${openMs} ms; ready ${recoveredMs} ms after the database appeared`);
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
+  });
+});
