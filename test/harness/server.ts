@@ -105,9 +105,15 @@ export function startServer(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = options.keepLines ?? true;
-  const exited = new Promise<Exit>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
-  );
+  let spawnError: Error | null = null;
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
+    // a process that could not be spawned never exits: count it as exited, with the error
+    child.on('error', (error) => {
+      spawnError ??= error;
+      if (child.pid === undefined) resolve({ code: null, signal: null, at: performance.now() });
+    });
+  });
   return new Promise((resolve, reject) => {
     const lines: Record<string, unknown>[] = [];
     const notJson: string[] = [];
@@ -168,19 +174,29 @@ export function startServer(
       clearTimeout(timer);
       if (!started) {
         const printed = [...lines.map((l) => JSON.stringify(l)), ...notJson].join('\n');
-        reject(
-          new Error(`the server exited (${exit.code ?? exit.signal}) before starting:\n${printed}`),
-        );
+        const why =
+          spawnError === null ? `exited (${exit.code ?? exit.signal})` : spawnError.message;
+        reject(new Error(`the server ${why} before starting:\n${printed}`));
       }
     });
   });
 }
 
-/** Sends `signal` and waits for the process to exit. */
+/**
+ * Sends `signal` and waits for the process to exit; one that is still running after
+ * `timeoutMs` (its own shutdown bound is 10 s) is killed with SIGKILL, so the caller sees that
+ * exit instead of waiting forever.
+ */
 export async function stopServer(
   server: ServerProcess,
   signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 30_000,
 ): Promise<Exit> {
   if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill(signal);
-  return server.exited;
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await server.exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }
