@@ -298,3 +298,40 @@ export function byCodePoint(a: string, b: string): number {
   }
   return x.length - y.length;
 }
+
+/**
+ * Runs `probe` (by default nothing) over and over, `everyMs` apart, until `done()`. Returns how
+ * many runs finished before done() held, and the longest time between two finished runs (from
+ * the start to the first, and from the last to the end, included): a thread that stopped to wait
+ * shows it as a long pause.
+ */
+export async function pausesUntil(
+  done: () => boolean,
+  probe: () => Promise<void> = async () => undefined,
+  everyMs = 50,
+): Promise<{ runs: number; longestPauseMs: number }> {
+  let last = performance.now();
+  let longestPauseMs = 0;
+  let runs = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    if (done()) break;
+    await probe();
+    const now = performance.now();
+    longestPauseMs = Math.max(longestPauseMs, now - last);
+    last = now;
+    if (done()) break;
+    runs++;
+  }
+  longestPauseMs = Math.max(longestPauseMs, performance.now() - last);
+  return { runs, longestPauseMs };
+}
+
+/** `promise`, or a rejection saying `what` did not happen within `ms` (a bound, not a hang). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}

@@ -15,6 +15,7 @@ import {
   TEST_DATABASE_URL,
   testApp,
   withClient,
+  within,
 } from '../helpers.js';
 
 /**
@@ -198,27 +199,37 @@ describe('PostgreSQL outages at the HTTP edge', { skip: POSTGRES_SKIP }, () => {
     try {
       assert.equal((await postWebhook(app.app, message({ message_id: 'before' }))).statusCode, 200);
       proxy.stall();
-      const started = Date.now();
+      const started = performance.now();
+      let settled = 0;
       const pending = [
         postWebhook(app.app, message({ message_id: 'stuck' })),
         app.app.inject('/stats'),
         app.app.inject('/messages'),
         app.app.inject('/health/ready'),
-      ];
+      ].map((answer) =>
+        answer.finally(() => {
+          settled++;
+        }),
+      );
       const live = await app.app.inject('/health/live');
-      const liveMs = Date.now() - started;
+      const liveMs = performance.now() - started;
       assert.equal(live.statusCode, 200);
-      assert.ok(liveMs < 500, `live answered in ${liveMs} ms while the database hung`);
+      assert.equal(settled, 0, 'live answered before any request waiting on the database');
       const answers = await Promise.all(pending);
-      const hungMs = Date.now() - started;
+      const hungMs = performance.now() - started;
       assert.deepEqual(
         answers.map((r) => r.statusCode),
         [503, 503, 503, 503],
       );
       assert.match(answers[3]?.json().checks.database, /^no answer: /);
-      // the server-side timeouts cannot fire when nothing reaches the server: the connection
-      // timeout (1 s) or the client-side query timeout (1 s + 1 s) does
-      assert.ok(hungMs < 3500, `answered 503 after ${hungMs} ms (timeout ${timeoutMs} ms)`);
+      // Answered while the database still hangs (it is resumed only below), within about the
+      // timeout: the server-side timeouts cannot fire when nothing reaches the server, so the
+      // connection timeout (1 s) or the client-side query timeout (1 s + 1 s) does. The bound
+      // leaves a loaded 2-core machine 5 s of slack.
+      assert.ok(
+        hungMs < 2 * timeoutMs + 5000,
+        `answered 503 after ${Math.round(hungMs)} ms (timeout ${timeoutMs} ms)`,
+      );
 
       proxy.resume();
       const recoveredMs = await waitFor('ready after the database answered again', () =>
@@ -226,7 +237,9 @@ describe('PostgreSQL outages at the HTTP edge', { skip: POSTGRES_SKIP }, () => {
       );
       assert.equal((await postWebhook(app.app, message({ message_id: 'stuck' }))).statusCode, 200);
       assert.deepEqual(await storedIds(app.app), ['before', 'stuck']);
-      t.diagnostic(`live in ${liveMs} ms; 503s after ${hungMs} ms; ready ${recoveredMs} ms later`);
+      t.diagnostic(
+        `live in ${Math.round(liveMs)} ms; 503s after ${Math.round(hungMs)} ms; ready ${recoveredMs} ms later`,
+      );
     } finally {
       await app.close();
       await proxy.close();
@@ -304,10 +317,14 @@ describe('PostgreSQL outages at the HTTP edge', { skip: POSTGRES_SKIP }, () => {
     await proxy.close(); // a port nothing listens on, for now
     const { url, schema } = await freshSchema();
     const opening = Date.now();
-    const app = await testApp({ kind: postgresAt(through(url, proxy.port), 1000) });
+    // nothing listens until proxy.listen() below: opening at all is not waiting for the database
+    const app = await within(
+      testApp({ kind: postgresAt(through(url, proxy.port), 1000) }),
+      30_000,
+      'opened without a database',
+    );
     try {
       const openMs = Date.now() - opening;
-      assert.ok(openMs < 2000, `opened in ${openMs} ms without a database`);
       await assertOutage(app.app, 'early');
       const ready = (await app.app.inject('/health/ready')).json();
       assert.match(ready.checks.database, /ECONNREFUSED/);

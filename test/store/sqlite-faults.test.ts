@@ -3,9 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { holdWriteLock } from '../harness/sqlite-lock.js';
-import { message, postWebhook, sqliteAt, type TestApp, tempDir, testApp } from '../helpers.js';
+import {
+  message,
+  pausesUntil,
+  postWebhook,
+  sqliteAt,
+  type TestApp,
+  tempDir,
+  testApp,
+} from '../helpers.js';
 
 /**
  * A file-backed SQLite store that cannot take writes, through the HTTP app: locked by another
@@ -74,39 +81,51 @@ describe('SQLite locked by another process past the 5 s busy timeout', () => {
 
   it('answers 503 with Retry-After after 5 s, stays live meanwhile, and recovers', async (tc) => {
     const body = JSON.stringify(message({ message_id: 'during-lock' }));
-    const lock = await holdWriteLock(path, 7000);
-    const started = Date.now();
-    let settled = false;
-    const delivery = postWebhook(t.app, body).finally(() => {
-      settled = true;
-    });
-    // while the write waits in the writer thread, the process answers everything else
-    const live: number[] = [];
-    let readiness: { status: number; body: unknown } | null = null;
-    while (!settled) {
-      const probe = Date.now();
-      const response = await t.app.inject('/health/live');
-      assert.equal(response.statusCode, 200, 'live while the write waits');
-      live.push(Date.now() - probe);
-      readiness ??= await ready(t);
-      await sleep(200);
+    // held until released below: the answer must come by itself, while the lock is still held
+    const lock = await holdWriteLock(path, 60_000);
+    try {
+      const started = performance.now();
+      let settled = false;
+      const delivery = postWebhook(t.app, body).finally(() => {
+        settled = true;
+      });
+      // while the write waits in the writer thread, the process answers everything else
+      const meanwhile: { readiness?: { status: number; body: unknown } } = {};
+      const live = await pausesUntil(
+        () => settled,
+        async () => {
+          const response = await t.app.inject('/health/live');
+          assert.equal(response.statusCode, 200, 'live while the write waits');
+          meanwhile.readiness ??= await ready(t);
+        },
+        200,
+      );
+      const response = await delivery;
+      const waited = performance.now() - started;
+      tc.diagnostic(
+        `503 after ${Math.round(waited)} ms; ${live.runs} liveness probes answered meanwhile, ` +
+          `longest pause ${Math.round(live.longestPauseMs)} ms; readiness meanwhile ${meanwhile.readiness?.status}`,
+      );
+      assertUnavailable(response, 'locked');
+      assert.equal(lock.held(), true, 'answered while the lock was still held');
+      // The 5 s is the behaviour: never sooner. Later only by what a loaded 2-core machine adds
+      // (the writer thread's sleeps and the answer's way back run late), so 5 s of slack: still
+      // far from waiting for the lock, which is held for 60 s.
+      assert.ok(waited >= 4900 && waited < 10_000, `gave up after ${Math.round(waited)} ms`);
+      // live throughout: probes answered while the write waited, and never a stop as long as half
+      // the 5 s wait (a process waiting for the lock itself would stop answering for all of it)
+      assert.ok(live.runs > 0, 'no liveness probe answered while the write waited');
+      assert.ok(
+        live.longestPauseMs < 2500,
+        `liveness went unanswered for ${Math.round(live.longestPauseMs)} ms while the write waited`,
+      );
+      // a lock on writes leaves reads alone (WAL): the database still serves, so it stays ready
+      assert.deepEqual(meanwhile.readiness, { status: 200, body: { status: 'ok' } });
+      assert.deepEqual(await stored(t), [], 'nothing stored');
+      assertLoggedUnavailable(t);
+    } finally {
+      await lock.release();
     }
-    const response = await delivery;
-    const waited = Date.now() - started;
-    tc.diagnostic(
-      `503 after ${waited} ms; ${live.length} liveness probes meanwhile, slowest ${Math.max(...live)} ms; ` +
-        `readiness meanwhile ${readiness?.status}`,
-    );
-    assertUnavailable(response, 'locked');
-    assert.ok(waited >= 4900 && waited < 6900, `gave up after ${waited} ms`);
-    assert.ok(live.length >= 15, `only ${live.length} liveness probes answered meanwhile`);
-    assert.ok(Math.max(...live) < 500, `a liveness probe took ${Math.max(...live)} ms`);
-    // a lock on writes leaves reads alone (WAL): the database still serves, so it stays ready
-    assert.deepEqual(readiness, { status: 200, body: { status: 'ok' } });
-    assert.deepEqual(await stored(t), [], 'nothing stored');
-    assertLoggedUnavailable(t);
-
-    await lock.done;
     const retried = await postWebhook(t.app, body);
     assert.equal(retried.statusCode, 200, retried.body);
     assert.equal((await postWebhook(t.app, body)).statusCode, 200, 'a repeat is acknowledged');
