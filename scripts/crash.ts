@@ -9,6 +9,9 @@
  *                             postgres://postgres@127.0.0.1:5432/postgres)
  *   --cycles N                load-and-kill cycles (default 20)
  *   --min-ms, --max-ms        load before each kill, picked at random (default 100 and 700)
+ *   --min-acks N              and, before each kill, at least N messages acknowledged in that
+ *                             cycle, however long that takes (default 0); a cycle that does not
+ *                             get them within 60 s is killed anyway and counts as a violation
  *   --clients N               concurrent keep-alive senders (default 32)
  *
  * Each cycle starts `node dist/server.js` on the same database, lets the senders post unique
@@ -55,6 +58,7 @@ const { values: args } = (() => {
         cycles: { type: 'string' },
         'min-ms': { type: 'string' },
         'max-ms': { type: 'string' },
+        'min-acks': { type: 'string' },
         clients: { type: 'string' },
       },
     });
@@ -67,6 +71,9 @@ const CYCLES = positive('cycles', args.cycles, 20);
 const MIN_MS = positive('min-ms', args['min-ms'], 100);
 const MAX_MS = positive('max-ms', args['max-ms'], 700);
 const CLIENTS = positive('clients', args.clients, 32);
+const MIN_ACKS = args['min-acks'] === '0' ? 0 : positive('min-acks', args['min-acks'], 0);
+/** how long a cycle waits for MIN_ACKS before it is killed anyway */
+const ACKS_BACKSTOP_MS = 60_000;
 if (MAX_MS < MIN_MS) usage('--max-ms is less than --min-ms');
 const ADMIN_URL =
   args['database-url'] ??
@@ -90,7 +97,7 @@ async function main(): Promise<number> {
     notJson.push(...server.notJson, ...server.stderr);
   };
   say(
-    `crash: ${CYCLES} cycles of ${MIN_MS}-${MAX_MS} ms of load from ${CLIENTS} clients, then SIGKILL; ${target.kind} at ${target.where}`,
+    `crash: ${CYCLES} cycles of ${MIN_MS}-${MAX_MS} ms of load${MIN_ACKS > 0 ? ` and ${MIN_ACKS} acknowledged` : ''} from ${CLIENTS} clients, then SIGKILL; ${target.kind} at ${target.where}`,
   );
   try {
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -107,7 +114,19 @@ async function main(): Promise<number> {
         prefix: `c${cycle}`,
       });
       const ms = MIN_MS + Math.floor(Math.random() * (MAX_MS - MIN_MS + 1));
+      const loading = performance.now();
       await sleep(ms);
+      const acks = () => ledger.figures.ok - before.ok;
+      while (acks() < MIN_ACKS && performance.now() - loading < ACKS_BACKSTOP_MS) {
+        if (server.child.exitCode !== null || server.child.signalCode !== null) break;
+        await sleep(5);
+      }
+      if (acks() < MIN_ACKS) {
+        violations.push(
+          `cycle ${cycle}: only ${acks()} of the ${MIN_ACKS} acknowledged messages wanted before the kill`,
+        );
+      }
+      const loadedMs = Math.round(performance.now() - loading);
       server.child.kill('SIGKILL');
       stopped = true;
       const exit = await server.exited;
@@ -116,7 +135,7 @@ async function main(): Promise<number> {
       if (exit.signal !== 'SIGKILL')
         violations.push(`cycle ${cycle}: the server exited by itself (${exit.code})`);
       say(
-        `cycle ${cycle}/${CYCLES}: killed after ${ms} ms of load; ` +
+        `cycle ${cycle}/${CYCLES}: killed after ${loadedMs} ms of load; ` +
           `${ledger.figures.requests - before.requests} requests, ${ledger.figures.ok - before.ok} answered 200`,
       );
     }
