@@ -28,8 +28,11 @@ const PIECES = [
   '日本',
 ];
 
-function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(Math.random() * items.length)] as T;
+/** a number in [0, 1): Math.random, or a seeded generator so that a run can be replayed */
+export type Random = () => number;
+
+function pick<T>(items: readonly T[], random: Random): T {
+  return items[Math.floor(random() * items.length)] as T;
 }
 
 function pad(n: number, width = 2): string {
@@ -37,35 +40,43 @@ function pad(n: number, width = 2): string {
 }
 
 /** A random valid ts between 2020 and 2029, sometimes with a fraction of 1 to 6 digits. */
-export function randomTs(): string {
-  const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(Math.random() * 10 * 365 * 86_400_000));
+export function randomTs(random: Random = Math.random): string {
+  const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 86_400_000));
   const base =
     `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}` +
     `T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-  if (Math.random() < 0.5) return `${base}Z`;
-  const digits = 1 + Math.floor(Math.random() * 6);
-  return `${base}.${String(Math.floor(Math.random() * 10 ** digits)).padStart(digits, '0')}Z`;
+  if (random() < 0.5) return `${base}Z`;
+  const digits = 1 + Math.floor(random() * 6);
+  return `${base}.${String(Math.floor(random() * 10 ** digits)).padStart(digits, '0')}Z`;
 }
 
-function randomText(): string | null | undefined {
-  const roll = Math.random();
+function randomText(random: Random): string | null | undefined {
+  const roll = random();
   if (roll < 0.1) return undefined;
   if (roll < 0.2) return null;
   const parts: string[] = [];
-  const count = 1 + Math.floor(Math.random() * 12);
-  for (let i = 0; i < count; i++) parts.push(pick(PIECES));
+  const count = 1 + Math.floor(random() * 12);
+  for (let i = 0; i < count; i++) parts.push(pick(PIECES, random));
   return parts.join(' ');
 }
 
-/** A fresh message whose id starts with `prefix` and is unique for this process run. */
-export function uniqueMessage(prefix: string): Message {
+/**
+ * A fresh message whose id starts with `prefix` and is unique for this process run. With a
+ * seeded `random`, the same seed gives the same messages (ids included: unique for the run).
+ */
+export function uniqueMessage(prefix: string, random?: Random): Message {
+  const next = random ?? Math.random;
+  const suffix =
+    random === undefined
+      ? randomBytes(6).toString('hex')
+      : Array.from({ length: 12 }, () => Math.floor(random() * 16).toString(16)).join('');
   const m: Message = {
-    message_id: `${prefix}-${randomBytes(6).toString('hex')}`,
-    from: pick(SENDERS),
-    to: pick(SENDERS),
-    ts: randomTs(),
+    message_id: `${prefix}-${suffix}`,
+    from: pick(SENDERS, next),
+    to: pick(SENDERS, next),
+    ts: randomTs(next),
   };
-  const text = randomText();
+  const text = randomText(next);
   if (text !== undefined) m.text = text;
   return m;
 }
