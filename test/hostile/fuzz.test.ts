@@ -16,7 +16,27 @@ import { SECRET, storeKinds, type TestApp, testApp } from '../helpers.js';
 
 const MAX_BODY_BYTES = 65536;
 /** fast-check runs per property; the whole file stays well under a minute on both stores */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const RUNS = fuzzRuns(process.env.FUZZ_RUNS);
+/** fast-check's seed: its own unless FUZZ_SEED replays a failure (fast-check prints the seed) */
+const SEED = fuzzSeed(process.env.FUZZ_SEED);
+if (SEED !== undefined) fc.configureGlobal({ seed: SEED });
+
+/** FUZZ_RUNS: a whole number of at least 1, 300 when unset; anything else stops the file. */
+function fuzzRuns(value: string | undefined): number {
+  if (value === undefined) return 300;
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`FUZZ_RUNS must be a whole number >= 1, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function fuzzSeed(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`FUZZ_SEED must be a whole number, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
 
 // ---- the oracle ----
 
@@ -289,6 +309,17 @@ const validMessageArb = fc.record({
 });
 
 // ---- the properties ----
+
+describe('FUZZ_RUNS', () => {
+  it('is a whole number of at least 1, or unset: 0 or a non-number never runs nothing', () => {
+    assert.equal(fuzzRuns(undefined), 300);
+    assert.equal(fuzzRuns('1'), 1);
+    assert.equal(fuzzRuns('2000'), 2000);
+    for (const bad of ['0', '', ' ', 'abc', '1.5', '-3', '1e3', '300 ', '0x10', 'Infinity']) {
+      assert.throws(() => fuzzRuns(bad), /FUZZ_RUNS must be a whole number >= 1/, bad);
+    }
+  });
+});
 
 for (const kind of storeKinds()) {
   describe(`POST /webhook fuzzed (${kind.name})`, { skip: kind.skip }, () => {
