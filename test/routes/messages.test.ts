@@ -295,7 +295,20 @@ for (const kind of storeKinds()) {
       });
 
       it('never matches a message without text', async () => {
+        // "l" is in "null": a text stored or searched as the word null would match
         const page = await get(t, '?q=l&limit=100');
+        const expected = all.filter(
+          (m) => typeof m.text === 'string' && m.text.toLowerCase().includes('l'),
+        );
+        assert.ok(expected.length > 0, 'some texts match');
+        assert.ok(
+          all.some((m) => m.text === null),
+          'some messages have no text',
+        );
+        assert.deepEqual(
+          ids(page),
+          expected.map((m) => m.message_id),
+        );
         assert.ok(
           page.data.every((m) => m.text !== null),
           'no null text',

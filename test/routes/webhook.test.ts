@@ -514,10 +514,10 @@ for (const kind of storeKinds()) {
         const bodyless = await t.app.inject({ method: 'POST', url: '/webhook' });
         assert.equal(bodyless.statusCode, 415);
         assert.deepEqual(await stored(t), []);
+        const lines = webhookLines(t);
+        assert.equal(lines.length, 7, 'one log line per request');
         assert.ok(
-          webhookLines(t).every(
-            (l) => l.result === 'unsupported_media_type' && !('message_id' in l),
-          ),
+          lines.every((l) => l.result === 'unsupported_media_type' && !('message_id' in l)),
           'logged as unsupported_media_type without message_id',
         );
       });
@@ -551,7 +551,8 @@ for (const kind of storeKinds()) {
       });
 
       it('other methods: 405 with Allow: POST', async () => {
-        for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const) {
+        const methods = ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const;
+        for (const method of methods) {
           const response = await t.app.inject({
             method,
             url: '/webhook',
@@ -560,8 +561,14 @@ for (const kind of storeKinds()) {
           assert.equal(response.statusCode, 405, method);
           assert.equal(response.headers.allow, 'POST');
         }
+        const lines = webhookLines(t);
+        assert.deepEqual(
+          lines.map((l) => l.method),
+          [...methods],
+          'one log line per request',
+        );
         assert.ok(
-          webhookLines(t).every((l) => l.result === 'method_not_allowed'),
+          lines.every((l) => l.result === 'method_not_allowed'),
           'logged as method_not_allowed',
         );
       });
