@@ -87,6 +87,41 @@ describe('request log lines', () => {
     }
   });
 
+  it('sends X-Request-ID on error answers too, the id of their log line', async () => {
+    const unconfigured = await testApp({ secret: null });
+    try {
+      type Answer = { statusCode: number; headers: Record<string, unknown> };
+      type Ask = (headers: Record<string, string>) => Promise<Answer>;
+      const signature = { 'x-signature': 'nope' };
+      const plain = { 'content-type': 'text/plain' };
+      const big = message({ text: 'x'.repeat(70_000) });
+      /** each error answer, asked with the headers given (an X-Request-ID, or none) */
+      const cases: [number, TestApp, Ask][] = [
+        [401, t, (h) => postWebhook(t.app, message(), { headers: { ...signature, ...h } })],
+        [413, t, (h) => postWebhook(t.app, big, { headers: h })],
+        [415, t, (h) => postWebhook(t.app, message(), { headers: { ...plain, ...h } })],
+        [422, t, (h) => postWebhook(t.app, message({ ts: 'bad' }), { headers: h })],
+        [404, t, (h) => t.app.inject({ url: '/nope', headers: h })],
+        [405, t, (h) => t.app.inject({ method: 'GET', url: '/webhook', headers: h })],
+        [503, unconfigured, (h) => postWebhook(unconfigured.app, message(), { headers: h })],
+      ];
+      for (const [status, app, ask] of cases) {
+        const given = `error-${status}`;
+        const reused = await ask({ 'x-request-id': given });
+        assert.equal(reused.statusCode, status);
+        assert.equal(reused.headers['x-request-id'], given, `${status}: the id sent is reused`);
+        assert.equal(app.logs.requests().at(-1)?.request_id, given, `${status}: and logged`);
+        const fresh = await ask({});
+        assert.equal(fresh.statusCode, status);
+        const id = String(fresh.headers['x-request-id']);
+        assert.match(id, /^[0-9a-f-]{36}$/, `${status}: a fresh id`);
+        assert.equal(app.logs.requests().at(-1)?.request_id, id, `${status}: and logged`);
+      }
+    } finally {
+      await unconfigured.close();
+    }
+  });
+
   it('never logs the secret, a signature, the query string or message text', async () => {
     const text = 'very private words';
     const body = JSON.stringify(message({ text }));

@@ -5,8 +5,16 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { sign } from '../src/signature.js';
-import { ROOT, SERVER, type ServerProcess, startServer } from './harness/server.js';
+import {
+  freePort,
+  ROOT,
+  SERVER,
+  type ServerProcess,
+  startServer,
+  stopServer,
+} from './harness/server.js';
 import { message, tempDir } from './helpers.js';
 
 /**
@@ -148,8 +156,7 @@ describe('the built server over a real socket', () => {
 
   it('stops on SIGTERM with exit code 0, and every line it printed was JSON', async () => {
     await fetch(`${server.base}/stats`);
-    server.child.kill('SIGTERM');
-    assert.equal((await server.exited).code, 0);
+    assert.equal((await stopServer(server, 'SIGTERM')).code, 0);
     assert.deepEqual(server.notJson, [], 'every line is one JSON object');
     assert.ok(server.lines.length >= 3, `only ${server.lines.length} lines`);
     for (const line of server.lines) {
@@ -185,5 +192,136 @@ describe('the built server with a bad configuration', () => {
     assert.equal(line.level, 'ERROR');
     assert.equal(line.variable, 'PORT');
     assert.match(line.msg, /PORT/);
+  });
+});
+
+describe('LOG_LEVEL on the built server', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  /** Runs the built server at `env`, makes `requests`, stops it, and returns what it printed. */
+  async function printed(
+    env: Record<string, string>,
+    requests: (base: string) => Promise<void>,
+  ): Promise<Record<string, unknown>[]> {
+    // LOG_LEVEL=ERROR and WARNING hide the `started` line: started once /health/live answers
+    const server = await startServer(
+      { DATABASE_URL: `sqlite:///${join(dir.path, `${env.LOG_LEVEL}.db`)}`, ...env },
+      { port: await freePort() },
+    );
+    try {
+      await requests(server.base);
+    } finally {
+      assert.equal((await stopServer(server, 'SIGTERM')).code, 0, 'stopped with exit code 0');
+    }
+    assert.deepEqual(server.notJson, [], 'every line is one JSON object');
+    return server.lines;
+  }
+
+  it('ERROR hides the start-up, request and shutdown lines below ERROR', async () => {
+    const lines = await printed({ WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'ERROR' }, async (base) => {
+      assert.equal((await post(base, JSON.stringify(message()))).status, 200);
+      assert.equal((await fetch(`${base}/nope`)).status, 404);
+      const refused = await post(base, JSON.stringify(message()), { 'x-signature': '00' });
+      assert.equal(refused.status, 401);
+    });
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.msg, line.status]),
+      [['ERROR', 'request', 401]],
+    );
+  });
+
+  it('WARNING shows the missing secret as WARNING, and hides INFO', async () => {
+    const lines = await printed({ LOG_LEVEL: 'WARNING' }, async (base) => {
+      assert.equal((await fetch(`${base}/health/live`)).status, 200);
+      assert.equal((await post(base, JSON.stringify(message()))).status, 503);
+    });
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.msg, line.status]),
+      [
+        [
+          'WARNING',
+          'WEBHOOK_SECRET is not set: webhooks are refused with 503 and /health/ready is 503',
+          undefined,
+        ],
+        ['ERROR', 'request', 503],
+      ],
+    );
+  });
+
+  it('INFO, the default, shows the start-up and shutdown lines', async () => {
+    const lines = await printed({ WEBHOOK_SECRET: SECRET }, async (base) => {
+      assert.equal((await fetch(`${base}/health/live`)).status, 200);
+    });
+    const messages = lines.map((line) => line.msg);
+    assert.ok(messages.includes('started'), messages.join(', '));
+    assert.deepEqual(messages.slice(-2), [
+      'shutting down: finishing requests in flight',
+      'stopped',
+    ]);
+    assert.ok(
+      lines.every((line) => line.level === 'INFO'),
+      lines.map((line) => line.level).join(', '),
+    );
+  });
+});
+
+describe('two built servers on one SQLite file', () => {
+  const dir = tempDir();
+  const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${join(dir.path, 'shared.db')}` };
+  const servers: ServerProcess[] = [];
+  after(async () => {
+    for (const server of servers) server.child.kill('SIGKILL');
+    dir.remove();
+  });
+
+  /** webhook_requests_total{result} as a process reports it on /metrics. */
+  async function webhookCount(base: string, result: string): Promise<number> {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const pattern = new RegExp(`^webhook_requests_total\\{result="${result}"\\} (\\d+)$`, 'm');
+    const match = pattern.exec(text);
+    assert.ok(match !== null, `/metrics of ${base} has webhook_requests_total{result="${result}"}`);
+    return Number(match[1]);
+  }
+
+  it('race one message_id: all 200, one row, created counted once', async (t) => {
+    servers.push(await startServer(env), await startServer(env));
+    for (let round = 0; round < 5; round++) {
+      const body = JSON.stringify(message({ message_id: `raced-${round}` }));
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => post((servers[i % 2] as ServerProcess).base, body)),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(20).fill(200),
+        `round ${round}`,
+      );
+    }
+    const counts = await Promise.all(
+      servers.map(async ({ base }) => [
+        await webhookCount(base, 'created'),
+        await webhookCount(base, 'duplicate'),
+      ]),
+    );
+    t.diagnostic(`created/duplicate per process: ${counts.map((c) => c.join('/')).join(', ')}`);
+    const sum = (i: number) => counts.reduce((total, pair) => total + (pair[i] ?? 0), 0);
+    assert.equal(sum(0), 5, 'each message_id counted as created exactly once');
+    assert.equal(sum(1), 5 * 19);
+    for (const server of servers.splice(0)) {
+      assert.equal((await stopServer(server, 'SIGTERM')).code, 0);
+    }
+    const db = new Database(join(dir.path, 'shared.db'), { readonly: true });
+    try {
+      const rows = db
+        .prepare('SELECT message_id, count(*) AS n FROM messages GROUP BY message_id ORDER BY 1')
+        .all();
+      assert.deepEqual(
+        rows,
+        [0, 1, 2, 3, 4].map((round) => ({ message_id: `raced-${round}`, n: 1 })),
+        'one row per message_id',
+      );
+    } finally {
+      db.close();
+    }
   });
 });

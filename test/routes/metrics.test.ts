@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createMetrics } from '../../src/http/metrics.js';
+import { StoreUnavailableError } from '../../src/store/store.js';
 import { message, postWebhook, type TestApp, testApp } from '../helpers.js';
 
 /** The samples of one metric: label string → value. */
@@ -66,6 +67,39 @@ describe('GET /metrics', () => {
     assert.equal(after.get('{result="invalid_signature"}'), 1);
     assert.equal(after.get('{result="validation_error"}'), 1);
     assert.equal(after.get('{result="unsupported_media_type"}'), 1);
+  });
+
+  it('counts payload_too_large, unavailable and not_configured on /metrics', async () => {
+    const before = samples((await t.app.inject('/metrics')).body, 'webhook_requests_total');
+    for (const result of ['payload_too_large', 'unavailable', 'not_configured']) {
+      assert.equal(before.get(`{result="${result}"}`), 0, `${result} starts at 0`);
+    }
+    const big = JSON.stringify(message({ text: 'x'.repeat(70_000) }));
+    assert.equal((await postWebhook(t.app, big)).statusCode, 413);
+    const original = t.store.insert.bind(t.store);
+    t.store.insert = () =>
+      Promise.reject(new StoreUnavailableError('SQLITE_BUSY: database is locked'));
+    assert.equal((await postWebhook(t.app, message())).statusCode, 503);
+    assert.equal((await postWebhook(t.app, message())).statusCode, 503);
+    t.store.insert = original;
+    const after = samples((await t.app.inject('/metrics')).body, 'webhook_requests_total');
+    assert.equal(after.get('{result="payload_too_large"}'), 1);
+    assert.equal(after.get('{result="unavailable"}'), 2);
+    assert.equal(after.get('{result="not_configured"}'), 0);
+    assert.equal(after.get('{result="created"}'), 0, 'nothing else counted');
+
+    const unconfigured = await testApp({ secret: null });
+    try {
+      assert.equal((await postWebhook(unconfigured.app, message())).statusCode, 503);
+      const counted = samples(
+        (await unconfigured.app.inject('/metrics')).body,
+        'webhook_requests_total',
+      );
+      assert.equal(counted.get('{result="not_configured"}'), 1);
+      assert.equal(counted.get('{result="unavailable"}'), 0, 'not counted as unavailable');
+    } finally {
+      await unconfigured.close();
+    }
   });
 
   it('records latency in seconds with buckets from 0.0005 to 10', async () => {
