@@ -14,11 +14,12 @@ if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*
 
 # Every test has a time limit (--test-timeout), so that a hang fails the run instead of stalling
 # it. Node 20's runner applies the limit to each test file as a whole (the process running the
-# file is cancelled), not only to each test in it, so it must exceed the slowest file: the HTTP
-# suites that run every test once per store (test/routes/webhook.test.ts, about 2.5 minutes on
-# SQLite and PostgreSQL together, the fuzzing, the socket flood) on an idle 2-core machine, and a
-# machine also running the benchmark can take 3 times as long. Within a file the harness bounds
-# its own waits (a server start, a lock holder, a load waiting for acknowledgements).
+# file is cancelled), not only to each test in it, so it must exceed the slowest file rather than
+# the slowest test (10 to 50 s): test/routes/webhook.test.ts, which runs every test once per
+# store, took 2.5 minutes on SQLite and PostgreSQL together on a 2-core machine already busy with
+# other test runs, and a benchmark beside it can make that several times longer. Within a file
+# the harness bounds its own waits (a server start, a lock holder, a load waiting for
+# acknowledgements), so most hangs fail much sooner.
 TEST_TIMEOUT_MS=${TEST_TIMEOUT_MS:-600000}
 
 log=$(mktemp)
