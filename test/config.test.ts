@@ -17,6 +17,9 @@ describe('config', () => {
     assert.deepEqual(loadConfig({}, '/srv/app'), {
       webhookSecret: null,
       previousWebhookSecret: null,
+      standardWebhooksSecret: null,
+      previousStandardWebhooksSecret: null,
+      standardWebhooksToleranceSeconds: 300,
       readToken: null,
       database: { kind: 'sqlite', path: '/srv/app/data/app.db' },
       logLevel: 'info',
@@ -43,6 +46,9 @@ describe('config', () => {
     assert.deepEqual(config, {
       webhookSecret: 's',
       previousWebhookSecret: 'old',
+      standardWebhooksSecret: null,
+      previousStandardWebhooksSecret: null,
+      standardWebhooksToleranceSeconds: 300,
       readToken: 'read-token-0123456789',
       database: { kind: 'sqlite', path: '/data/app.db' },
       logLevel: 'warn',
