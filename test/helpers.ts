@@ -12,6 +12,7 @@ import type { LogLevel } from '../src/config.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
 import { sign } from '../src/signature.js';
+import type { StandardWebhooksOptions } from '../src/standard-webhooks.js';
 import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/store.js';
@@ -181,6 +182,8 @@ export interface TestApp {
 export interface TestAppOptions {
   secret?: string | null;
   previousSecret?: string | null;
+  /** Standard Webhooks keys and clock; none by default */
+  standardWebhooks?: StandardWebhooksOptions | null;
   readToken?: string | null;
   logLevel?: LogLevel;
   maxBodyBytes?: number;
@@ -196,6 +199,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     logger: createLogger(options.logLevel ?? 'debug', stream),
     webhookSecret: options.secret === undefined ? SECRET : options.secret,
     previousWebhookSecret: options.previousSecret ?? null,
+    standardWebhooks: options.standardWebhooks ?? null,
     readToken: options.readToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { ConfigError, loadConfig } from '../src/config.js';
 import {
@@ -10,10 +11,13 @@ import {
   signStandard,
   standardVerifier,
 } from '../src/standard-webhooks.js';
+import { startServer, stopServer } from './harness/server.js';
+import { message, tempDir } from './helpers.js';
 
 /**
  * The Standard Webhooks rule on its own (src/standard-webhooks.ts), checked against the official
- * `standardwebhooks` package as the sender, and the configuration that turns it on.
+ * `standardwebhooks` package as the sender, the configuration that turns it on, and the built
+ * server started with it.
  */
 
 const key = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`;
@@ -344,5 +348,76 @@ describe('Standard Webhooks configuration', () => {
       assert.equal(error.variable, 'STANDARD_WEBHOOKS_TOLERANCE_S', text);
       assert.match(error.message, /from 1 to 86400/);
     }
+  });
+});
+
+describe('the built server with Standard Webhooks', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  it('stops at start with one JSON line naming a malformed key, without the key', async () => {
+    const bad = `whsec_${randomBytes(16).toString('base64')}`;
+    await assert.rejects(
+      startServer({ STANDARD_WEBHOOKS_SECRET: bad, DATABASE_URL: 'sqlite://:memory:' }),
+      (error: Error) => {
+        const [reason, ...lines] = error.message.split('\n');
+        assert.match(reason ?? '', /exited \(1\) before starting/);
+        assert.equal(lines.length, 1, error.message);
+        const line = JSON.parse(lines[0] as string);
+        assert.equal(line.level, 'ERROR');
+        assert.equal(line.variable, 'STANDARD_WEBHOOKS_SECRET');
+        assert.match(line.msg, /STANDARD_WEBHOOKS_SECRET is invalid: expected whsec_/);
+        assert.ok(!error.message.includes(bad.slice(6)), 'the key is not printed');
+        return true;
+      },
+    );
+  });
+
+  it('with only STANDARD_WEBHOOKS_SECRET, is ready and stores what the official package sends', async () => {
+    const server = await startServer({
+      STANDARD_WEBHOOKS_SECRET: KEY,
+      DATABASE_URL: `sqlite:///${join(dir.path, 'standard.db')}`,
+    });
+    try {
+      const ready = await fetch(`${server.base}/health/ready`);
+      assert.equal(ready.status, 200);
+      assert.equal(await ready.text(), '{"status":"ok"}');
+      const body = JSON.stringify(message({ message_id: 'e2e-standard' }));
+      const id = `msg_${randomBytes(9).toString('hex')}`;
+      const now = new Date();
+      const response = await fetch(`${server.base}/webhook`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': new Webhook(KEY).sign(id, now, body),
+        },
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      const page = (await (await fetch(`${server.base}/messages`)).json()) as {
+        data: { message_id: string }[];
+      };
+      assert.deepEqual(
+        page.data.map((m) => m.message_id),
+        ['e2e-standard'],
+      );
+      const started = server.lines.find((line) => line.msg === 'started');
+      assert.equal(started?.standard_webhooks_configured, true);
+      assert.equal(started?.standard_webhooks_tolerance_s, 300);
+      assert.ok(
+        server.lines.some(
+          (line) => line.level === 'WARNING' && /only Standard/.test(String(line.msg)),
+        ),
+        'a warning says X-Signature requests are refused',
+      );
+    } finally {
+      await stopServer(server);
+    }
+    assert.ok(
+      !server.lines.some((line) => JSON.stringify(line).includes(KEY.slice(6))),
+      'no key logged',
+    );
   });
 });
