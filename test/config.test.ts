@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.js';
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env, '/srv/app');
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { loadConfig, parseDatabaseUrl } from '../src/config.js';
+import { configError } from './helpers.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {

@@ -1,6 +1,7 @@
 // Every assert.ok in these tests carries a message: without one, a failing assert.ok makes
 // Node re-parse the TypeScript source to describe the failure, which takes minutes.
 
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import type { LogLevel } from '../src/config.js';
+import { ConfigError, type LogLevel, loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
 import { sign } from '../src/signature.js';
@@ -283,4 +284,15 @@ export function byCodePoint(a: string, b: string): number {
     if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
   }
   return x.length - y.length;
+}
+
+/** The ConfigError loadConfig throws for `env` (the working directory /srv/app); fails without. */
+export function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, '/srv/app');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
 }

@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import {
   parseStandardKey,
   STANDARD_KEY_PATTERN,
@@ -12,7 +12,7 @@ import {
   standardVerifier,
 } from '../src/standard-webhooks.js';
 import { startServer, stopServer } from './harness/server.js';
-import { message, tempDir } from './helpers.js';
+import { configError, message, tempDir } from './helpers.js';
 
 /**
  * The Standard Webhooks rule on its own (src/standard-webhooks.ts), checked against the official
@@ -275,16 +275,6 @@ describe('Standard Webhooks verification', () => {
 });
 
 describe('Standard Webhooks configuration', () => {
-  function configError(env: Record<string, string>): ConfigError {
-    try {
-      loadConfig(env, '/srv/app');
-    } catch (error) {
-      assert.ok(error instanceof ConfigError, String(error));
-      return error;
-    }
-    assert.fail('expected a ConfigError');
-  }
-
   it('is off by default, with a tolerance of 300 s', () => {
     const config = loadConfig({}, '/srv/app');
     assert.equal(config.standardWebhooksSecret, null);
