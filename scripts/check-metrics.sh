@@ -45,7 +45,8 @@ fi
 
 curl -sSf --max-time 10 "$BASE/metrics" >"$TMP/metrics" || { echo "FAIL could not fetch $BASE/metrics" >&2; exit 1; }
 for series in 'http_requests_total{path="/webhook"' 'http_requests_total{path="unmatched"' \
-  'webhook_requests_total{result="invalid_signature"}' 'http_request_duration_seconds_bucket{'; do
+  'webhook_requests_total{result="invalid_signature"}' 'http_request_duration_seconds_bucket{' \
+  'webhook_signature_scheme_total{scheme="standard-webhooks"}'; do
   grep -qF "$series" "$TMP/metrics" || { echo "FAIL /metrics has no $series...} series" >&2; exit 1; }
 done
 

@@ -9,6 +9,7 @@ import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
 import statsRoutes from './routes/stats.js';
 import webhookRoutes from './routes/webhook.js';
+import type { StandardWebhooksOptions } from './standard-webhooks.js';
 import type { Store } from './store/store.js';
 import { ajv } from './validation.js';
 
@@ -19,6 +20,8 @@ export interface AppOptions {
   webhookSecret: string | null;
   /** also accepted while senders switch to webhookSecret */
   previousWebhookSecret?: string | null;
+  /** Standard Webhooks signatures on POST /webhook; null or absent when not configured */
+  standardWebhooks?: StandardWebhooksOptions | null;
   /** when set, GET /messages and /stats require `Authorization: Bearer <readToken>` */
   readToken?: string | null;
   maxBodyBytes: number;
@@ -84,12 +87,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store,
     secret: options.webhookSecret,
     previousSecret: options.previousWebhookSecret ?? null,
+    standardWebhooks: options.standardWebhooks ?? null,
     maxBodyBytes: options.maxBodyBytes,
   });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
-  await app.register(healthRoutes, { store, secretConfigured: options.webhookSecret !== null });
+  const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
+  await app.register(healthRoutes, { store, secretConfigured });
   await app.register(metricsRoutes, { metrics });
   return app;
 }

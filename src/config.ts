@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Static, Type } from 'typebox';
+import { STANDARD_KEY_PATTERN } from './standard-webhooks.js';
 import { ajv } from './validation.js';
 
 /**
@@ -7,11 +8,24 @@ import { ajv } from './validation.js';
  * plain typed object. An empty variable counts as unset (compose passes `${VAR}` through as "").
  */
 
+/** A Standard Webhooks key, as the sending platform shows it. */
+const StandardKey = Type.String({
+  pattern: STANDARD_KEY_PATTERN,
+  description: 'whsec_ followed by the standard base64 (with = padding) of a 24 to 64 byte key',
+});
+
 const EnvSchema = Type.Object({
   WEBHOOK_SECRET: Type.Optional(Type.String({ description: 'the HMAC key' })),
   WEBHOOK_SECRET_PREVIOUS: Type.Optional(
     Type.String({ description: 'a second HMAC key, accepted too while senders switch keys' }),
   ),
+  STANDARD_WEBHOOKS_SECRET: Type.Optional(StandardKey),
+  STANDARD_WEBHOOKS_SECRET_PREVIOUS: Type.Optional(StandardKey),
+  STANDARD_WEBHOOKS_TOLERANCE_S: Type.String({
+    default: '300',
+    pattern: '^0*(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)$',
+    description: 'a whole number of seconds from 1 to 86400',
+  }),
   READ_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
@@ -79,6 +93,15 @@ export interface Config {
   webhookSecret: string | null;
   /** WEBHOOK_SECRET_PREVIOUS: also accepted, so that a sender can switch secrets with no downtime */
   previousWebhookSecret: string | null;
+  /**
+   * STANDARD_WEBHOOKS_SECRET (`whsec_…`): when set, a request with a `webhook-signature` header is
+   * verified by the Standard Webhooks scheme instead of X-Signature; null when unset
+   */
+  standardWebhooksSecret: string | null;
+  /** STANDARD_WEBHOOKS_SECRET_PREVIOUS: also accepted while a sender rotates its key */
+  previousStandardWebhooksSecret: string | null;
+  /** STANDARD_WEBHOOKS_TOLERANCE_S: how far `webhook-timestamp` may be from now, either way */
+  standardWebhooksToleranceSeconds: number;
   /** READ_TOKEN: when set, GET /messages and /stats require `Authorization: Bearer <token>` */
   readToken: string | null;
   database: DatabaseConfig;
@@ -155,9 +178,21 @@ export function loadConfig(
       'WEBHOOK_SECRET_PREVIOUS is set without WEBHOOK_SECRET: set the new secret in WEBHOOK_SECRET',
     );
   }
+  if (
+    env.STANDARD_WEBHOOKS_SECRET_PREVIOUS !== undefined &&
+    env.STANDARD_WEBHOOKS_SECRET === undefined
+  ) {
+    throw new ConfigError(
+      'STANDARD_WEBHOOKS_SECRET_PREVIOUS',
+      'STANDARD_WEBHOOKS_SECRET_PREVIOUS is set without STANDARD_WEBHOOKS_SECRET: set the new key in STANDARD_WEBHOOKS_SECRET',
+    );
+  }
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? null,
     previousWebhookSecret: env.WEBHOOK_SECRET_PREVIOUS ?? null,
+    standardWebhooksSecret: env.STANDARD_WEBHOOKS_SECRET ?? null,
+    previousStandardWebhooksSecret: env.STANDARD_WEBHOOKS_SECRET_PREVIOUS ?? null,
+    standardWebhooksToleranceSeconds: Number(env.STANDARD_WEBHOOKS_TOLERANCE_S),
     readToken: env.READ_TOKEN ?? null,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
       poolSize: Number(env.DATABASE_POOL_SIZE),

@@ -90,6 +90,14 @@ async function main(): Promise<void> {
     logger,
     webhookSecret: config.webhookSecret,
     previousWebhookSecret: config.previousWebhookSecret,
+    standardWebhooks:
+      config.standardWebhooksSecret === null
+        ? null
+        : {
+            secret: config.standardWebhooksSecret,
+            previousSecret: config.previousStandardWebhooksSecret,
+            toleranceSeconds: config.standardWebhooksToleranceSeconds,
+          },
     readToken: config.readToken,
     maxBodyBytes: config.maxBodyBytes,
   });
@@ -135,14 +143,21 @@ async function main(): Promise<void> {
       database: config.database.kind,
       secret_configured: config.webhookSecret !== null,
       previous_secret_configured: config.previousWebhookSecret !== null,
+      standard_webhooks_configured: config.standardWebhooksSecret !== null,
+      standard_webhooks_previous_configured: config.previousStandardWebhooksSecret !== null,
+      standard_webhooks_tolerance_s: config.standardWebhooksToleranceSeconds,
       read_token_configured: config.readToken !== null,
       max_body_bytes: config.maxBodyBytes,
     },
     'started',
   );
-  if (config.webhookSecret === null) {
+  if (config.webhookSecret === null && config.standardWebhooksSecret === null) {
     logger.warn(
       'WEBHOOK_SECRET is not set: webhooks are refused with 503 and /health/ready is 503',
+    );
+  } else if (config.webhookSecret === null) {
+    logger.warn(
+      'WEBHOOK_SECRET is not set: only Standard Webhooks requests are accepted; those signed with X-Signature are refused with 503',
     );
   }
 }

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.js';
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env, '/srv/app');
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { loadConfig, parseDatabaseUrl } from '../src/config.js';
+import { configError } from './helpers.js';
 
 describe('config', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(loadConfig({}, '/srv/app'), {
       webhookSecret: null,
       previousWebhookSecret: null,
+      standardWebhooksSecret: null,
+      previousStandardWebhooksSecret: null,
+      standardWebhooksToleranceSeconds: 300,
       readToken: null,
       database: { kind: 'sqlite', path: '/srv/app/data/app.db' },
       logLevel: 'info',
@@ -43,6 +37,9 @@ describe('config', () => {
     assert.deepEqual(config, {
       webhookSecret: 's',
       previousWebhookSecret: 'old',
+      standardWebhooksSecret: null,
+      previousStandardWebhooksSecret: null,
+      standardWebhooksToleranceSeconds: 300,
       readToken: 'read-token-0123456789',
       database: { kind: 'sqlite', path: '/data/app.db' },
       logLevel: 'warn',

@@ -1,6 +1,7 @@
 // Every assert.ok in these tests carries a message: without one, a failing assert.ok makes
 // Node re-parse the TypeScript source to describe the failure, which takes minutes.
 
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +9,11 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import type { LogLevel } from '../src/config.js';
+import { ConfigError, type LogLevel, loadConfig } from '../src/config.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
 import { sign } from '../src/signature.js';
+import type { StandardWebhooksOptions } from '../src/standard-webhooks.js';
 import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/store.js';
@@ -199,6 +201,8 @@ export interface TestApp {
 export interface TestAppOptions {
   secret?: string | null;
   previousSecret?: string | null;
+  /** Standard Webhooks keys and clock; none by default */
+  standardWebhooks?: StandardWebhooksOptions | null;
   readToken?: string | null;
   logLevel?: LogLevel;
   maxBodyBytes?: number;
@@ -214,6 +218,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     logger: createLogger(options.logLevel ?? 'debug', stream),
     webhookSecret: options.secret === undefined ? SECRET : options.secret,
     previousWebhookSecret: options.previousSecret ?? null,
+    standardWebhooks: options.standardWebhooks ?? null,
     readToken: options.readToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
@@ -334,4 +339,15 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
   });
   return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}
+
+/** The ConfigError loadConfig throws for `env` (the working directory /srv/app); fails without. */
+export function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env, '/srv/app');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
 }

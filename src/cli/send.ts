@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sign } from '../signature.js';
 import { readInput } from './input.js';
-import { env, Failure, parse, secretFrom, UsageError } from './usage.js';
+import { headerSigner } from './standard.js';
+import { env, Failure, parse, UsageError } from './usage.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 const TIMEOUT_MS = 30_000;
@@ -9,6 +9,7 @@ const TIMEOUT_MS = 30_000;
 const OPTIONS = {
   url: { type: 'string' },
   secret: { type: 'string' },
+  standard: { type: 'boolean' },
   id: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
@@ -63,8 +64,9 @@ function reason(error: unknown): string {
 }
 
 /**
- * `send [--url URL] [--secret S] [FILE | --id ID --from E164 --to E164 --ts TS --text T]`:
- * signs the exact bytes, POSTs them to URL/webhook, prints the status and the answer.
+ * `send [--standard] [--url URL] [--secret S] [FILE | --id ID --from E164 --to E164 --ts TS
+ * --text T]`: signs the exact bytes (X-Signature, or with --standard the three Standard Webhooks
+ * headers), POSTs them to URL/webhook, prints the status and the answer.
  * 0 for a 2xx answer, 1 for any other or when the service cannot be reached.
  */
 export async function runSend(args: string[]): Promise<number> {
@@ -74,7 +76,7 @@ export async function runSend(args: string[]): Promise<number> {
     throw new UsageError('give either FILE or the message options (--from, --to...), not both');
   }
   const url = webhookUrl(values.url ?? env('WEBHOOK_URL') ?? DEFAULT_URL);
-  const secret = secretFrom(values.secret);
+  const signatureHeaders = headerSigner(values.standard === true, values.secret);
   const body = fromOptions ? messageFrom(values) : await readInput(positionals[0]);
 
   let response: Response;
@@ -83,7 +85,7 @@ export async function runSend(args: string[]): Promise<number> {
     response = await fetch(url, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-signature': sign(secret, body) },
+      headers: { 'content-type': 'application/json', ...signatureHeaders(body) },
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });

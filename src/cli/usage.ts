@@ -8,13 +8,19 @@ Commands:
       Print the hex HMAC-SHA256 signature of FILE's exact bytes (standard input when FILE is
       omitted or -), as the service expects it in X-Signature.
 
-  send [--url URL] [--secret S] [FILE]
-  send [--url URL] [--secret S] --from E164 --to E164 [--id ID] [--ts TS] [--text T]
+  sign --standard [--secret K] [--id ID] [--timestamp T] [FILE]
+      Print the three Standard Webhooks headers for FILE's exact bytes, one "name: value" line
+      each: webhook-id (--id, default a random msg_...), webhook-timestamp (--timestamp, unix
+      seconds, default now) and webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>).
+
+  send [--standard] [--url URL] [--secret S] [FILE]
+  send [--standard] [--url URL] [--secret S] --from E164 --to E164 [--id ID] [--ts TS] [--text T]
       Sign a message and POST it to URL/webhook as application/json; print the HTTP status
       and the response body. The message is FILE's exact bytes (standard input when FILE is -,
       or when neither FILE nor a message option is given), or is built from the options:
       --id defaults to a random UUID, --ts to the current time (YYYY-MM-DDTHH:MM:SSZ), and
-      without --text the message has no text.
+      without --text the message has no text. With --standard it is signed with the three
+      Standard Webhooks headers (a random webhook-id, the current time) instead of X-Signature.
 
   seed --count N [--seed S] [--database-url URL]
   seed --file FILE [--database-url URL]
@@ -28,8 +34,14 @@ Commands:
       Print this text (also --help, -h, or no arguments).
 
 Options:
-  --secret S          HMAC key; default $WEBHOOK_SECRET. Prefer the variable: command-line
+  --secret S          HMAC key; default $WEBHOOK_SECRET. With --standard, the whsec_ key;
+                      default $STANDARD_WEBHOOKS_SECRET. Prefer the variables: command-line
                       arguments are visible to other users of the machine.
+  --standard          sign with Standard Webhooks (webhook-id, webhook-timestamp,
+                      webhook-signature) instead of X-Signature
+  --id ID             sign --standard: the webhook-id, 1 to 256 printable ASCII characters
+                      without spaces; send: the message_id
+  --timestamp T       sign --standard: the webhook-timestamp, whole unix seconds
   --url URL           where the service listens; default $WEBHOOK_URL, else
                       http://127.0.0.1:8000
   --count N           how many messages to generate (0 to 99999999)
@@ -41,6 +53,8 @@ Options:
 
 Environment:
   WEBHOOK_SECRET      the HMAC key (sign, send)
+  STANDARD_WEBHOOKS_SECRET
+                      the whsec_ key (sign --standard, send --standard)
   WEBHOOK_URL         the service's base URL (send)
   DATABASE_URL        the database (seed)
   An empty variable counts as unset.
@@ -49,7 +63,8 @@ Exit codes:
   0  success (send: the service answered 2xx)
   1  failure: send got another status or could not connect; seed skipped invalid lines or
      the database failed; a file could not be read
-  2  usage error: unknown command or option, a missing or malformed value, no secret
+  2  usage error: unknown command or option, a missing or malformed value, no secret or
+     a malformed whsec_ key
 `;
 
 /** The command line is wrong: the CLI prints the message and the usage text, and exits 2. */

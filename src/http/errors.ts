@@ -19,6 +19,11 @@ import { toIssues, type ValidationIssue, type ValidationSource } from '../valida
 /** Every `detail` string the service sends, named once. */
 export const DETAIL = {
   invalidSignature: 'invalid signature',
+  missingWebhookId: 'missing webhook-id',
+  missingWebhookTimestamp: 'missing webhook-timestamp',
+  missingWebhookSignature: 'missing webhook-signature',
+  invalidWebhookTimestamp: 'invalid webhook-timestamp: expected unix seconds',
+  timestampOutsideTolerance: 'timestamp outside tolerance',
   bodyTooLarge: 'request body too large',
   notJson: 'content type must be application/json',
   compressed: 'content encoding is not supported: send the JSON uncompressed',

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SignatureScheme } from '../standard-webhooks.js';
 
 /** Label value shared by every request that matches no route, so random URLs add no series. */
 export const UNMATCHED_PATH = 'unmatched';
@@ -18,10 +19,14 @@ export const WEBHOOK_RESULTS = [
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
+export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ['x-signature', 'standard-webhooks'];
+
 export interface Metrics {
   registry: Registry;
   observeRequest(path: string, status: number, seconds: number): void;
   countWebhook(result: WebhookResult): void;
+  /** A POST /webhook request whose signature verified, by the scheme that verified it. */
+  countSignatureScheme(scheme: SignatureScheme): void;
   /** Reports `backlog()` as search_index_backlog_messages at every scrape. */
   watchSearchBacklog(backlog: () => number): void;
 }
@@ -62,6 +67,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
   for (const result of WEBHOOK_RESULTS) webhooks.labels(result).inc(0);
+  const schemes = new Counter({
+    name: 'webhook_signature_scheme_total',
+    help: 'POST /webhook requests whose signature verified, by signature scheme',
+    labelNames: ['scheme'] as const,
+    registers: [registry],
+  });
+  for (const scheme of SIGNATURE_SCHEMES) schemes.labels(scheme).inc(0);
   let searchBacklog = () => 0;
   new Gauge({
     name: 'search_index_backlog_messages',
@@ -80,6 +92,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     },
     countWebhook(result) {
       webhooks.labels(result).inc();
+    },
+    countSignatureScheme(scheme) {
+      schemes.labels(scheme).inc();
     },
     watchSearchBacklog(backlog) {
       searchBacklog = backlog;

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { SignatureScheme } from '../standard-webhooks.js';
 import { type Metrics, UNMATCHED_PATH, type WebhookResult } from './metrics.js';
 
 /**
  * Request ids, the one log line per request, and the HTTP metrics, all in one place.
  *
  * The log line carries ts, level, request_id, method, path, status and latency_ms; a webhook
- * line adds message_id (once the body was parsed), dup and result. It never carries headers,
- * bodies or query strings, so secrets, signatures and message text cannot reach it.
+ * line adds message_id (once the body was parsed), dup, result and, once the signature verified,
+ * scheme. It never carries headers, bodies or query strings, so secrets, signatures and message
+ * text cannot reach it.
  */
 
 declare module 'fastify' {
@@ -22,6 +24,8 @@ export interface WebhookOutcome {
   result: WebhookResult;
   dup: boolean;
   message_id?: string;
+  /** the signature scheme that verified the request, when one did */
+  scheme?: SignatureScheme;
 }
 
 /** An incoming X-Request-ID that is reused as this request's id; any other is replaced. */
@@ -61,6 +65,8 @@ export function registerObservation(app: FastifyInstance, metrics: Metrics): voi
     };
     if (request.webhook !== null) {
       metrics.countWebhook(request.webhook.result);
+      if (request.webhook.scheme !== undefined)
+        metrics.countSignatureScheme(request.webhook.scheme);
       Object.assign(line, request.webhook);
     }
     if (request.failure !== null) line.error = request.failure;

@@ -30,6 +30,13 @@ optionally written \`sha256=<hex>\`). Sign what you send, byte for byte:
 The checks run in this order: size (413), content type (415), secret configured (503),
 signature (401), body (422).
 
+**Standard Webhooks.** When the service has \`STANDARD_WEBHOOKS_SECRET\` (a \`whsec_\` key), a
+request carrying a \`webhook-signature\` header is verified by that scheme instead
+(standardwebhooks.com, v1), as the official libraries sign: \`webhook-id\`,
+\`webhook-timestamp\` (unix seconds, at most \`STANDARD_WEBHOOKS_TOLERANCE_S\`, 300 by default,
+from now) and \`webhook-signature\` (space-separated \`v1,<base64>\` entries) are required, and
+\`X-Signature\` is ignored. Each failure is a 401 whose \`detail\` names the cause.
+
 **Errors.** Every error has the body \`{"detail": "<what went wrong>"}\`; a 422 lists one
 \`{"loc", "msg", "type"}\` per problem, as FastAPI does. An unknown path gets 404, another method
 on a known path 405 with an \`Allow\` header; a request the HTTP parser rejects gets 400, 408

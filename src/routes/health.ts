@@ -15,8 +15,11 @@ const Unhealthy = Type.Object({
 
 export interface HealthOptions {
   store: Store;
+  /** WEBHOOK_SECRET or STANDARD_WEBHOOKS_SECRET is set: some signed webhook can be accepted */
   secretConfigured: boolean;
 }
+
+const NO_SECRET = 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set';
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
   app,
@@ -47,7 +50,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
           examples: [
             {
               status: 'unavailable',
-              checks: { database: 'ok', schema: 'ok', secret: 'WEBHOOK_SECRET is not set' },
+              checks: { database: 'ok', schema: 'ok', secret: NO_SECRET },
             },
           ],
         }),
@@ -56,7 +59,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
     handler: async (_request, reply) => {
       const checks = {
         ...(await store.check()),
-        secret: secretConfigured ? 'ok' : 'WEBHOOK_SECRET is not set',
+        secret: secretConfigured ? 'ok' : NO_SECRET,
       };
       if (Object.values(checks).every((check) => check === 'ok')) return { status: 'ok' as const };
       return reply.code(503).send({ status: 'unavailable' as const, checks });

@@ -8,6 +8,12 @@ import type { WebhookResult } from '../http/metrics.js';
 import { documented, errorResponse, RETRY_AFTER } from '../http/openapi.js';
 import { MessageSchema } from '../message.js';
 import { verify } from '../signature.js';
+import {
+  type SignatureScheme,
+  type StandardFailure,
+  type StandardWebhooksOptions,
+  standardVerifier,
+} from '../standard-webhooks.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -16,7 +22,9 @@ import type { Store } from '../store/store.js';
  * 1. the body is read as raw bytes whatever its content type; more than maxBodyBytes → 413
  * 2. content type not application/json, or a Content-Encoding (gzip...) → 415
  * 3. no secret configured → 503
- * 4. X-Signature is not the HMAC-SHA256 of those exact bytes → 401
+ * 4. X-Signature is not the HMAC-SHA256 of those exact bytes → 401; or, when Standard Webhooks
+ *    is configured and the request has a webhook-signature header, that scheme instead (steps 3
+ *    and 4 then concern STANDARD_WEBHOOKS_SECRET, and X-Signature is ignored) → 401 naming why
  * 5. not UTF-8, not JSON, or not a valid message (MessageSchema) → 422
  * 6. stored unless its message_id already is → 200 {"status": "ok"} once committed
  *    (or 503 when the database cannot take the write)
@@ -30,10 +38,29 @@ export interface WebhookOptions {
   secret: string | null;
   /** accepted too while senders move to `secret` (WEBHOOK_SECRET_PREVIOUS) */
   previousSecret?: string | null;
+  /** STANDARD_WEBHOOKS_*: null or absent when not configured (webhook-signature is then ignored) */
+  standardWebhooks?: StandardWebhooksOptions | null;
   maxBodyBytes: number;
 }
 
 const Ok = Type.Object({ status: Type.Literal('ok') });
+
+/**
+ * The 401 detail of each Standard Webhooks failure: what the sender has to fix. The first is also
+ * X-Signature's, so these are every detail a 401 carries.
+ */
+const STANDARD_DETAIL: Record<StandardFailure, string> = {
+  no_match: DETAIL.invalidSignature,
+  missing_id: DETAIL.missingWebhookId,
+  missing_timestamp: DETAIL.missingWebhookTimestamp,
+  missing_signature: DETAIL.missingWebhookSignature,
+  malformed_timestamp: DETAIL.invalidWebhookTimestamp,
+  outside_tolerance: DETAIL.timestampOutsideTolerance,
+};
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
 
 const RESULT_BY_STATUS: Record<number, WebhookResult> = {
   401: 'invalid_signature',
@@ -68,9 +95,12 @@ function parseJson(body: Buffer): unknown {
 
 const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
   app,
-  { store, secret, previousSecret, maxBodyBytes },
+  { store, secret, previousSecret, standardWebhooks, maxBodyBytes },
 ) => {
   const secrets = [secret, previousSecret].filter((key): key is string => typeof key === 'string');
+  const standard = standardWebhooks ? standardVerifier(standardWebhooks) : null;
+  /** the scheme whose signature verified each request that got that far */
+  const verifiedBy = new WeakMap<FastifyRequest, SignatureScheme>();
   // Every content type is read as raw bytes, so the size check comes first and the signature is
   // computed over exactly what was sent.
   app.removeAllContentTypeParsers();
@@ -101,11 +131,22 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new HttpError(415, DETAIL.compressed);
     }
-    if (secret === null) throw new HttpError(503, DETAIL.secretNotConfigured);
+    const { headers } = request;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const signature = request.headers['x-signature'];
-    if (!verify(secrets, body, typeof signature === 'string' ? signature : undefined)) {
-      throw new HttpError(401, DETAIL.invalidSignature);
+    if (standard !== null && headers['webhook-signature'] !== undefined) {
+      const failure = standard.verify(body, {
+        id: headerValue(headers['webhook-id']),
+        timestamp: headerValue(headers['webhook-timestamp']),
+        signature: headerValue(headers['webhook-signature']),
+      });
+      if (failure !== null) throw new HttpError(401, STANDARD_DETAIL[failure]);
+      verifiedBy.set(request, 'standard-webhooks');
+    } else {
+      if (secret === null) throw new HttpError(503, DETAIL.secretNotConfigured);
+      if (!verify(secrets, body, headerValue(headers['x-signature']))) {
+        throw new HttpError(401, DETAIL.invalidSignature);
+      }
+      verifiedBy.set(request, 'x-signature');
     }
     request.body = parseJson(body);
   }
@@ -126,13 +167,39 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
         'with WEBHOOK_SECRET (a sha256= prefix is accepted). A message_id already stored is ' +
         'acknowledged with 200 and changes nothing. 200 is sent only after the row is committed. ' +
         'The checks run in this order: size (413), content type (415), secret configured (503), ' +
-        'signature (401), body (422).',
+        'signature (401), body (422). When STANDARD_WEBHOOKS_SECRET is set, a request with a ' +
+        'webhook-signature header is verified by the Standard Webhooks scheme instead ' +
+        '(standardwebhooks.com, v1): webhook-id, webhook-timestamp and webhook-signature are ' +
+        'all required, X-Signature is ignored, and each failure is a 401 naming its cause.',
       headers: Type.Object({
         'x-signature': Type.Optional(
           Type.String({
             description:
               'hex HMAC-SHA256 of the raw body bytes keyed with WEBHOOK_SECRET, in either case, ' +
               'optionally prefixed sha256=; without it, or with a wrong one, the answer is 401',
+          }),
+        ),
+        'webhook-id': Type.Optional(
+          Type.String({
+            description:
+              'Standard Webhooks: the delivery id (msg_…), the first part of the signed content',
+          }),
+        ),
+        'webhook-timestamp': Type.Optional(
+          Type.String({
+            description:
+              'Standard Webhooks: when the delivery was attempted, in whole unix seconds; more than ' +
+              'STANDARD_WEBHOOKS_TOLERANCE_S (300 by default) from now, either way, is a 401',
+          }),
+        ),
+        'webhook-signature': Type.Optional(
+          Type.String({
+            description:
+              'Standard Webhooks: space-separated v1,<base64 HMAC-SHA256> of ' +
+              '"<webhook-id>.<webhook-timestamp>.<raw body>" keyed with the base64-decoded ' +
+              'whsec_ key; one match with STANDARD_WEBHOOKS_SECRET (or _PREVIOUS) is enough and ' +
+              'other versions (v1a) are ignored. Ignored unless STANDARD_WEBHOOKS_SECRET is set; ' +
+              'when it is, its presence selects this scheme over X-Signature',
           }),
         ),
       }),
@@ -143,9 +210,12 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
           'Stored and committed, or already stored (a repeated message_id changes nothing)',
           { examples: [{ status: 'ok' }] },
         ),
-        401: errorResponse('X-Signature is missing or is not the HMAC-SHA256 of the body', [
-          DETAIL.invalidSignature,
-        ]),
+        401: errorResponse(
+          'X-Signature is missing or is not the HMAC-SHA256 of the body; or, for Standard ' +
+            'Webhooks, a header is missing, the timestamp is malformed or outside the tolerance, ' +
+            'or no v1 signature matches',
+          Object.values(STANDARD_DETAIL),
+        ),
         413: errorResponse('The body is larger than MAX_BODY_BYTES (65536 by default)', [
           DETAIL.bodyTooLarge,
         ]),
@@ -171,7 +241,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
           },
         ),
         503: errorResponse(
-          'No WEBHOOK_SECRET is configured, or the database cannot take the write (locked for more than 5 s, read-only, full): retry later',
+          'No WEBHOOK_SECRET is configured (for a request without Standard Webhooks headers), or the database cannot take the write (locked for more than 5 s, read-only, full): retry later',
           [DETAIL.secretNotConfigured, DETAIL.unavailable],
           RETRY_AFTER,
         ),
@@ -194,9 +264,12 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
     const status = reply.statusCode;
     let result: WebhookResult;
     if (status === 200 && request.webhook !== null) result = request.webhook.result;
-    else if (status === 503 && secret === null) result = 'not_configured';
+    else if (status === 503 && secret === null && !verifiedBy.has(request))
+      result = 'not_configured';
     else result = RESULT_BY_STATUS[status] ?? 'error';
     request.webhook = { result, dup: result === 'duplicate' };
+    const scheme = verifiedBy.get(request);
+    if (scheme !== undefined) request.webhook.scheme = scheme;
     const messageId = messageIdOf(request.body);
     if (messageId !== undefined) request.webhook.message_id = messageId;
   });

@@ -27,7 +27,11 @@ for (const kind of storeKinds()) {
         assert.equal(ready.statusCode, 503);
         assert.deepEqual(ready.json(), {
           status: 'unavailable',
-          checks: { database: 'ok', schema: 'ok', secret: 'WEBHOOK_SECRET is not set' },
+          checks: {
+            database: 'ok',
+            schema: 'ok',
+            secret: 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set',
+          },
         });
         assert.equal((await t.app.inject('/health/live')).statusCode, 200);
       } finally {
