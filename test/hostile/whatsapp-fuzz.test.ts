@@ -31,7 +31,7 @@ const hostile = fc.oneof(
 
 /** A value that is usually fine and sometimes hostile. */
 const mostly = <T>(good: fc.Arbitrary<T>) =>
-  fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: hostile });
+  fc.oneof({ weight: 9, arbitrary: good }, { weight: 1, arbitrary: hostile });
 
 const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
 
@@ -49,7 +49,7 @@ const messageItem = fc.record(
     interactive: maybe(hostile),
     context: maybe(fc.record({ id: hostile })),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['id', 'timestamp'] },
 );
 
 const statusItem = fc.record(
@@ -61,7 +61,7 @@ const statusItem = fc.record(
     errors: maybe(mostly(fc.array(fc.record({ code: mostly(fc.integer()), title: hostile })))),
     pricing: maybe(fc.record({ category: hostile })),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['id', 'status', 'timestamp'] },
 );
 
 const envelope = fc.record({
