@@ -14,6 +14,7 @@
  *   --only sqlite|postgres
  *   --cache DIR         keep the seeded SQLite database in DIR and reuse it next time
  *                       (default: a temporary directory, removed afterwards)
+ *   --in-flight N       WhatsApp deliveries of 100 messages sent concurrently (default 8)
  *
  * Prints one table per store: scenario, the most requests/s it sustained (50 connections, no
  * pause), p50 and p99 latency and the load they were measured at (a run saturating two shared
@@ -34,6 +35,7 @@ import type { Message } from '../src/message.js';
 import { sign } from '../src/signature.js';
 import { freePort, startServer, stopServer } from '../test/harness/server.js';
 import { runLoad } from './bench/load.js';
+import { APP_SECRET, benchWhatsApp } from './bench/whatsapp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'bench-secret';
@@ -50,12 +52,14 @@ const { values: options } = parseArgs({
     postgres: { type: 'string' },
     only: { type: 'string' },
     cache: { type: 'string' },
+    'in-flight': { type: 'string', default: '8' },
   },
 });
 const DURATION = Number(options.duration);
 const CONNECTIONS = Number(options.connections);
 const MESSAGES = Number(options.messages);
 const READ_RATE = Number(options['read-rate']);
+const IN_FLIGHT = Number(options['in-flight']);
 /**
  * Scenarios whose requests each cost far more than a page are paced slower (a share of
  * --read-rate): at the full rate they would only measure their own queue.
@@ -109,7 +113,12 @@ async function startProcess(
 }
 
 const startService = (databaseUrl: string) =>
-  startProcess({ WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'ERROR' });
+  startProcess({
+    WEBHOOK_SECRET: SECRET,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'ERROR',
+  });
 
 /** CPU time of the whole machine: [busy, total] jiffies. */
 function cpu(): [number, number] {
@@ -247,6 +256,7 @@ function pathFiles(dir: string, sample: Message[]): Record<string, string> {
       (i) => `/messages?q=${['delivery', 'tracking', 'payment', 'hello'][i % 4]}`,
     ),
     stats: paths('stats', () => '/stats'),
+    by_id: paths('by_id', (i) => `/messages/${enc(pick(i).message_id)}`),
   };
 }
 
@@ -342,6 +352,12 @@ async function benchStore(
     target: '> ingest',
     met: dup.rps > ingest.rps ? 'yes' : 'no',
   });
+  await quiet();
+  const [whatsapp, whatsappRss] = await peakRss(
+    server.child.pid as number,
+    benchWhatsApp(name, server.base, { duration: DURATION, concurrency: IN_FLIGHT, log }),
+  );
+  for (const row of whatsapp) rows.push({ ...row, rssMb: whatsappRss });
   await server.stop();
 
   // reads on a large store
@@ -379,6 +395,7 @@ async function benchStore(
     q_rare: ['p99<10', (p) => p < 10],
     q_common: ['p99<100', (p) => p < 100],
     stats: ['p99<2', (p) => p < 2],
+    by_id: ['p99<5', (p) => p < 5],
   };
   let peak = 0;
   for (const [scenario, file] of Object.entries(files)) {
