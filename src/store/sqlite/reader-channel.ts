@@ -1,5 +1,16 @@
 import type Database from 'better-sqlite3';
-import type { ListFilter, MessagePage, MessageRecord, Page, Stats } from '../store.js';
+import type {
+  DayCount,
+  ListFilter,
+  MessagePage,
+  MessageRecord,
+  Page,
+  Stats,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
+} from '../store.js';
 import { SqliteReader } from './reader.js';
 import { Thread, threadModule } from './thread.js';
 
@@ -9,12 +20,18 @@ const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 export type ReadRequest =
   | { type: 'list'; filter: ListFilter; page: Page }
   | { type: 'stats' }
-  | { type: 'get'; messageId: string };
+  | { type: 'get'; messageId: string }
+  | { type: 'statuses'; filter: StatusFilter; page: StatusPageRequest }
+  | { type: 'statusStats' }
+  | { type: 'daily'; days: number; from?: string };
 
 interface Answers {
   list: MessagePage;
   stats: Stats;
   get: MessageRecord | null;
+  statuses: StatusPage;
+  statusStats: StatusStats;
+  daily: DayCount[];
 }
 
 type Answer<R extends ReadRequest> = Answers[R['type']];
@@ -28,6 +45,12 @@ export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyo
       return reader.stats();
     case 'get':
       return reader.get(request.messageId);
+    case 'statuses':
+      return reader.listStatuses(request.filter, request.page);
+    case 'statusStats':
+      return reader.statusStats();
+    case 'daily':
+      return reader.dailyCounts(request.days, request.from);
   }
 }
 
