@@ -5,6 +5,7 @@ import type { InsertOutcome, Store } from '../store/store.js';
 import { generator } from './generate.js';
 import { type LineSource, openLines } from './input.js';
 import { parseLine } from './lines.js';
+import { parseCount, parseSeed } from './options.js';
 import { type Progress, progress } from './progress.js';
 import { env, Failure, parse, UsageError } from './usage.js';
 
@@ -16,7 +17,6 @@ import { env, Failure, parse, UsageError } from './usage.js';
  * writers of a service running on the same file would wait on.
  */
 export const CHUNK = 10_000;
-const MAX_COUNT = 99_999_999;
 const SHOWN_PROBLEMS = 10;
 
 const OPTIONS = {
@@ -30,23 +30,6 @@ interface Counts {
   created: number;
   duplicates: number;
   invalid: number;
-}
-
-function parseCount(value: string): number {
-  const count = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count <= MAX_COUNT)) {
-    throw new UsageError(`--count must be a whole number from 0 to ${MAX_COUNT}, not '${value}'`);
-  }
-  return count;
-}
-
-function parseSeed(value: string): string {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
-    throw new UsageError(
-      `--seed must be 1 to 64 characters from A-Z a-z 0-9 . _ -, not '${value}'`,
-    );
-  }
-  return value;
 }
 
 /** The database as the service would open it: --database-url, else DATABASE_URL, else default. */
