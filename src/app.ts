@@ -4,6 +4,7 @@ import { requireHost } from './http/guards.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
+import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
+  await app.register(exportRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
   await app.register(healthRoutes, { store, secretConfigured });

@@ -70,7 +70,7 @@ const MessagePageSchema = Type.Object({
 const DIGITS = /^[0-9]+$/;
 
 /** Shapes the raw query for the schema; repeated parameters stay arrays and fail it. */
-async function normaliseQuery(request: FastifyRequest): Promise<void> {
+export async function normaliseQuery(request: FastifyRequest): Promise<void> {
   const query = request.query as Record<string, unknown>;
   for (const name of ['limit', 'offset']) {
     const value = query[name];

@@ -21,6 +21,12 @@ export interface Store {
    */
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
+  /**
+   * Up to `limit` messages matching `filter` that come after `after` (from the first when it is
+   * absent), in list order, without a total: the keyset chunks an export is read in.
+   */
+  scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]>;
+
   stats(): Promise<Stats>;
 
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */

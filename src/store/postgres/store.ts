@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Position } from '../../cursor.js';
 import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
@@ -18,9 +19,10 @@ import {
 } from '../store.js';
 import { planTotal } from '../totals.js';
 import { describeError } from './errors.js';
-import { escapeText, unescapeText } from './escape.js';
+import { escapeText } from './escape.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
+import { scanQuery, storedMessage } from './scan.js';
 import { INSERT_SQL, literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
 import { StartUp } from './startup.js';
 
@@ -212,17 +214,20 @@ export class PostgresStore implements Store {
       counting,
       this.query<StoredMessage>({ text: pageSql, values }),
     ]);
-    const rows = listed.rows.map(
-      (row): StoredMessage => ({
-        message_id: unescapeText(row.message_id),
-        from: row.from,
-        to: row.to,
-        ts: row.ts,
-        text: row.text === null ? null : unescapeText(row.text),
-      }),
-    );
+    const rows = listed.rows.map(storedMessage);
     const more = rows.length > page.limit;
     return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+  }
+
+  async scan(
+    filter: ListFilter,
+    after: Position | undefined,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    const refused = this.unusable();
+    if (refused !== null) throw refused;
+    const { rows } = await this.query<StoredMessage>(scanQuery(filter, after, limit));
+    return rows.map(storedMessage);
   }
 
   /** The number a one-row, one-column `n` query returns. */

@@ -1,18 +1,36 @@
 import type Database from 'better-sqlite3';
-import type { ListFilter, MessagePage, Page, Stats } from '../store.js';
+import type { Position } from '../../cursor.js';
+import type { ListFilter, MessagePage, Page, Stats, StoredMessage } from '../store.js';
 import { SqliteReader } from './reader.js';
 import { Thread, threadModule } from './thread.js';
 
 /** A reader thread's code. */
 const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 
-export type ReadRequest = { type: 'list'; filter: ListFilter; page: Page } | { type: 'stats' };
+export type ReadRequest =
+  | { type: 'list'; filter: ListFilter; page: Page }
+  | { type: 'scan'; filter: ListFilter; after: Position | undefined; limit: number }
+  | { type: 'stats' };
 
-type Answer<R extends ReadRequest> = R extends { type: 'list' } ? MessagePage : Stats;
+type Answer<R extends ReadRequest> = R extends { type: 'list' }
+  ? MessagePage
+  : R extends { type: 'scan' }
+    ? StoredMessage[]
+    : Stats;
 
 /** Answers a read request on `reader`; the reader threads and InlineReaders both use it. */
-export function answer(reader: SqliteReader, request: ReadRequest): MessagePage | Stats {
-  return request.type === 'list' ? reader.list(request.filter, request.page) : reader.stats();
+export function answer(
+  reader: SqliteReader,
+  request: ReadRequest,
+): MessagePage | StoredMessage[] | Stats {
+  switch (request.type) {
+    case 'list':
+      return reader.list(request.filter, request.page);
+    case 'scan':
+      return reader.scan(request.filter, request.after, request.limit);
+    case 'stats':
+      return reader.stats();
+  }
 }
 
 /** Where a SqliteStore sends its queries. */

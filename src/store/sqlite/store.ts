@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { Position } from '../../cursor.js';
 import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
@@ -12,6 +13,7 @@ import type {
   Page,
   Stats,
   Store,
+  StoredMessage,
   StoreHealth,
 } from '../store.js';
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
@@ -94,6 +96,12 @@ export class SqliteStore implements Store {
 
   list(filter: ListFilter, page: Page): Promise<MessagePage> {
     return this.readers.read({ type: 'list', filter, page }).catch((error) => {
+      throw classify(error);
+    });
+  }
+
+  scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]> {
+    return this.readers.read({ type: 'scan', filter, after, limit }).catch((error) => {
       throw classify(error);
     });
   }
