@@ -1,11 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { clientErrorHandler, registerErrorHandling } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/errors.js';
 import { requireHost } from './http/guards.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
 import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
+import messageRoutes from './routes/message.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
 import statsRoutes from './routes/stats.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   readToken?: string | null;
   maxBodyBytes: number;
   metrics?: Metrics;
+  /** the service's clock (received_at); the system clock by default */
+  clock?: () => Date;
 }
 
 /** Longest time a client may take to send one whole request (headers and body). */
@@ -46,6 +49,9 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
  * connection is closed after Fastify's keepAliveTimeout (72 s) instead.
  */
 const CONNECTION_TIMEOUT_MS = 20_000;
+
+/** Longest path segment read as a message id (longer: 404). */
+const MAX_ID_SEGMENT = 256 * 12;
 
 /** Builds the HTTP app around a store. It never listens and never reads the environment. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -73,6 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // shutdown in server.ts), not refused with a 503 outside the error envelope
     return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(options.logger),
+    // a message_id of 256 characters, percent-encoded (up to 12 characters per code point)
+    routerOptions: { maxParamLength: MAX_ID_SEGMENT },
+    frameworkErrors,
   });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
@@ -90,10 +99,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     previousSecret: options.previousWebhookSecret ?? null,
     standardWebhooks: options.standardWebhooks ?? null,
     maxBodyBytes: options.maxBodyBytes,
+    clock: options.clock ?? (() => new Date()),
   });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
   await app.register(exportRoutes, { store, readToken });
+  await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
   await app.register(healthRoutes, { store, secretConfigured });

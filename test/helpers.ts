@@ -208,6 +208,8 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
   kind?: StoreKind;
+  /** the service's clock; the system clock by default */
+  clock?: () => Date;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -222,6 +224,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     readToken: options.readToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   await app.ready();
   return {

@@ -1,6 +1,8 @@
 import type { Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
+import type { MessageDetails, MessageRecord } from './records.js';
 
+export type * from './records.js';
 export type { StoredMessage };
 
 /**
@@ -13,7 +15,10 @@ export interface Store {
    * Resolves only once the row is durably committed. Rejects with StoreUnavailableError when
    * the database cannot take the write.
    */
-  insert(message: Message): Promise<InsertOutcome>;
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome>;
+
+  /** The message stored with this exact message_id, with everything kept about it; or null. */
+  get(messageId: string): Promise<MessageRecord | null>;
 
   /**
    * One page of the messages matching `filter`, in (instant of ts, message_id) order: those

@@ -155,6 +155,7 @@ describe('OpenAPI docs', () => {
       '/health/live',
       '/health/ready',
       '/messages',
+      '/messages/{message_id}',
       '/metrics',
       '/stats',
       '/webhook',

@@ -11,9 +11,11 @@ import type { TotalPlan } from '../totals.js';
  */
 export const INSERT_SQL = `
   WITH inserted AS (
-    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
+    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+                          source, type, contact_name, reply_to, received_at, payload)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-                         $6::text[], $7::text[])
+                         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::text[], $12::text[], $13::text[])
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id, sender, ts_us
   ), senders AS (
@@ -51,6 +53,11 @@ export const STATS_SQL = `
   FROM message_totals AS totals WHERE id = 1`;
 
 export const MESSAGE_COLUMNS = 'message_id, sender AS "from", recipient AS "to", ts, text';
+
+/** Everything GET /messages/{message_id} shows. */
+export const RECORD_SQL = `
+  SELECT ${MESSAGE_COLUMNS}, source, type, contact_name, reply_to, received_at, payload
+  FROM messages WHERE message_id = $1`;
 
 /** The statement that answers a total from the kept totals, and its parameters. */
 export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {

@@ -5,10 +5,13 @@ import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
 import { readMigrations } from '../migrations.js';
+import { detailsOf } from '../records.js';
 import {
   type InsertOutcome,
   type ListFilter,
+  type MessageDetails,
   type MessagePage,
+  type MessageRecord,
   type Page,
   type Stats,
   type Store,
@@ -19,11 +22,19 @@ import {
 } from '../store.js';
 import { planTotal } from '../totals.js';
 import { describeError } from './errors.js';
-import { escapeText } from './escape.js';
+import { escapeText, unescapeText } from './escape.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
 import { scanQuery, storedMessage } from './scan.js';
-import { INSERT_SQL, literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
+import {
+  INSERT_SQL,
+  literal,
+  MESSAGE_COLUMNS,
+  RECORD_SQL,
+  STATS_SQL,
+  totalQuery,
+  whereClause,
+} from './sql.js';
 import { StartUp } from './startup.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
@@ -45,8 +56,13 @@ interface Insert {
   /** message_id, escaped */
   id: string;
   message: Message;
+  details: MessageDetails;
   instant: bigint;
 }
+
+/** A string column as stored: null kept, U+0000 escaped (see escape.ts). */
+const stored = (value: string | null): string | null => (value === null ? null : escapeText(value));
+const read = (value: string | null): string | null => (value === null ? null : unescapeText(value));
 
 /**
  * The shared store for running several replicas of the service against one PostgreSQL.
@@ -130,12 +146,17 @@ export class PostgresStore implements Store {
 
   // ---- writes ----
 
-  insert(message: Message): Promise<InsertOutcome> {
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
     const refused = this.unusable();
     if (refused !== null) return Promise.reject(refused);
     const instant = parseInstant(message.ts);
     if (instant === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    return this.inserts.push({ id: escapeText(message.message_id), message, instant });
+    return this.inserts.push({
+      id: escapeText(message.message_id),
+      message,
+      details: detailsOf(details),
+      instant,
+    });
   }
 
   /** One INSERT for the whole batch; an outcome per insert, in order. */
@@ -147,8 +168,8 @@ export class PostgresStore implements Store {
     // One global order of keys in every statement, so that two statements inserting the same
     // ids cannot each wait for the other (a deadlock) on the unique index.
     const rows = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const columns: (string | null)[][] = [[], [], [], [], [], [], []];
-    for (const { id, message, instant } of rows) {
+    const columns: (string | null)[][] = Array.from({ length: 13 }, () => []);
+    for (const { id, message, details, instant } of rows) {
       const text = message.text ?? null;
       const values = [
         id,
@@ -156,8 +177,14 @@ export class PostgresStore implements Store {
         message.to,
         message.ts,
         String(instant),
-        text === null ? null : escapeText(text),
+        stored(text),
         text === null ? null : escapeText(fold(text)),
+        details.source,
+        stored(details.type),
+        stored(details.contact_name),
+        stored(details.reply_to),
+        details.received_at,
+        stored(details.payload),
       ];
       values.forEach((value, i) => {
         columns[i]?.push(value);
@@ -228,6 +255,27 @@ export class PostgresStore implements Store {
     if (refused !== null) throw refused;
     const { rows } = await this.query<StoredMessage>(scanQuery(filter, after, limit));
     return rows.map(storedMessage);
+  }
+
+  async get(messageId: string): Promise<MessageRecord | null> {
+    const refused = this.unusable();
+    if (refused !== null) throw refused;
+    const { rows } = await this.query<MessageRecord>({
+      name: 'get-message',
+      text: RECORD_SQL,
+      values: [escapeText(messageId)],
+    });
+    const row = rows[0];
+    if (row === undefined) return null;
+    return {
+      ...row,
+      message_id: unescapeText(row.message_id),
+      text: read(row.text),
+      type: read(row.type),
+      contact_name: read(row.contact_name),
+      reply_to: read(row.reply_to),
+      payload: read(row.payload),
+    };
   }
 
   /** The number a one-row, one-column `n` query returns. */

@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
-import type { ListFilter, MessagePage, Page, Stats, StoredMessage } from '../store.js';
+import type {
+  ListFilter,
+  MessagePage,
+  MessageRecord,
+  Page,
+  Stats,
+  StoredMessage,
+} from '../store.js';
 import { SqliteReader } from './reader.js';
 import { Thread, threadModule } from './thread.js';
 
@@ -10,19 +17,20 @@ const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 export type ReadRequest =
   | { type: 'list'; filter: ListFilter; page: Page }
   | { type: 'scan'; filter: ListFilter; after: Position | undefined; limit: number }
-  | { type: 'stats' };
+  | { type: 'stats' }
+  | { type: 'get'; messageId: string };
 
-type Answer<R extends ReadRequest> = R extends { type: 'list' }
-  ? MessagePage
-  : R extends { type: 'scan' }
-    ? StoredMessage[]
-    : Stats;
+interface Answers {
+  list: MessagePage;
+  scan: StoredMessage[];
+  stats: Stats;
+  get: MessageRecord | null;
+}
+
+type Answer<R extends ReadRequest> = Answers[R['type']];
 
 /** Answers a read request on `reader`; the reader threads and InlineReaders both use it. */
-export function answer(
-  reader: SqliteReader,
-  request: ReadRequest,
-): MessagePage | StoredMessage[] | Stats {
+export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyof Answers] {
   switch (request.type) {
     case 'list':
       return reader.list(request.filter, request.page);
@@ -30,6 +38,8 @@ export function answer(
       return reader.scan(request.filter, request.after, request.limit);
     case 'stats':
       return reader.stats();
+    case 'get':
+      return reader.get(request.messageId);
   }
 }
 

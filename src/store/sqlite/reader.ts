@@ -3,6 +3,7 @@ import type { Position } from '../../cursor.js';
 import {
   type ListFilter,
   type MessagePage,
+  type MessageRecord,
   type Page,
   type Stats,
   type StoredMessage,
@@ -129,6 +130,15 @@ export class SqliteReader {
           )
         );
     }
+  }
+
+  get(messageId: string): MessageRecord | null {
+    const row = this.statement(
+      `SELECT message_id, sender AS "from", recipient AS "to", ts, text, source, type,
+              contact_name, reply_to, received_at, payload
+       FROM messages WHERE message_id = ?`,
+    ).get(messageId) as MessageRecord | undefined;
+    return row ?? null;
   }
 
   stats(): Stats {

@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
-import { fold } from '../../fold.js';
-import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { detailsOf } from '../records.js';
 import type {
   InsertOutcome,
   ListFilter,
+  MessageDetails,
   MessagePage,
+  MessageRecord,
   Page,
   Stats,
   Store,
@@ -20,7 +21,7 @@ import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
 import { InlineReaders, type ReaderChannel, ThreadReaders } from './reader-channel.js';
-import type { Row } from './writer.js';
+import { type Row, rowOf } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
 /** Reader threads of a file database: one can run a long search while another answers pages. */
@@ -79,19 +80,16 @@ export class SqliteStore implements Store {
       .pluck();
   }
 
-  insert(message: Message): Promise<InsertOutcome> {
-    const instant = parseInstant(message.ts);
-    if (instant === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    const text = message.text ?? null;
-    return this.inserts.push([
-      message.message_id,
-      message.from,
-      message.to,
-      message.ts,
-      instant,
-      text,
-      text === null ? null : fold(text),
-    ]);
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
+    const row = rowOf(message, detailsOf(details));
+    if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
+    return this.inserts.push(row);
+  }
+
+  get(messageId: string): Promise<MessageRecord | null> {
+    return this.readers.read({ type: 'get', messageId }).catch((error) => {
+      throw classify(error);
+    });
   }
 
   list(filter: ListFilter, page: Page): Promise<MessagePage> {

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import { dayOf, hourOf } from '../../instant.js';
-import type { InsertOutcome } from '../store.js';
+import { fold } from '../../fold.js';
+import { dayOf, hourOf, parseInstant } from '../../instant.js';
+import type { Message } from '../../message.js';
+import type { InsertOutcome, MessageDetails } from '../store.js';
 import { BUSY_TIMEOUT_MS } from './connection.js';
 
 /**
@@ -10,8 +12,25 @@ import { BUSY_TIMEOUT_MS } from './connection.js';
  * databases, which one connection alone can see, it runs inline.
  */
 
-/** message_id, sender, recipient, ts, ts_us, text, text_folded */
-export type Row = [string, string, string, string, bigint, string | null, string | null];
+/**
+ * message_id, sender, recipient, ts, ts_us, text, text_folded, then source, type, contact_name,
+ * reply_to, received_at, payload
+ */
+export type Row = [
+  string,
+  string,
+  string,
+  string,
+  bigint,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string | null,
+];
 
 export class SqliteWriter {
   private readonly insertRow: Database.Statement;
@@ -29,8 +48,9 @@ export class SqliteWriter {
 
   constructor(private readonly db: Database.Database) {
     this.insertRow = db.prepare(
-      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+                             source, type, contact_name, reply_to, received_at, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (message_id) DO NOTHING`,
     );
     this.addSender = db
@@ -190,4 +210,26 @@ export class IndexingWriter {
     }
     if (indexed === limit) this.schedule();
   }
+}
+
+/** The row that stores `message`, or null when its ts names no instant. */
+export function rowOf(message: Message, details: MessageDetails): Row | null {
+  const instant = parseInstant(message.ts);
+  if (instant === null) return null;
+  const text = message.text ?? null;
+  return [
+    message.message_id,
+    message.from,
+    message.to,
+    message.ts,
+    instant,
+    text,
+    text === null ? null : fold(text),
+    details.source,
+    details.type,
+    details.contact_name,
+    details.reply_to,
+    details.received_at,
+    details.payload,
+  ];
 }
