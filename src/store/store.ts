@@ -34,6 +34,14 @@ export interface Store {
 
   stats(): Promise<Stats>;
 
+  /**
+   * Erases the messages `target` names, with their share of every kept total and their search
+   * entries, and keeps a tombstone of each id (the id alone) so that a redelivery stores nothing.
+   * Runs in batches of at most ERASE_BATCH messages, each its own transaction; resolves with how
+   * many messages were erased.
+   */
+  erase(target: EraseTarget): Promise<number>;
+
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */
   check(): Promise<StoreHealth>;
 
@@ -48,6 +56,12 @@ export interface Store {
 }
 
 export type InsertOutcome = 'created' | 'duplicate';
+
+/** Every message of one sender, or one message. */
+export type EraseTarget = { from: string } | { messageId: string };
+
+/** Most messages one deleting transaction removes: short enough that no insert waits long. */
+export const ERASE_BATCH = 500;
 
 /** The filters of GET /messages, already parsed at the HTTP edge. */
 export interface ListFilter {

@@ -7,6 +7,7 @@ import { BatchQueue } from '../batch-queue.js';
 import { readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import {
+  type EraseTarget,
   type InsertOutcome,
   type ListFilter,
   type MessageDetails,
@@ -21,6 +22,7 @@ import {
   StoreUnavailableError,
 } from '../store.js';
 import { planTotal } from '../totals.js';
+import { deleteAll, erasure } from './erase.js';
 import { describeError } from './errors.js';
 import { escapeText, unescapeText } from './escape.js';
 import { migrate } from './migrate.js';
@@ -305,6 +307,11 @@ export class PostgresStore implements Store {
       first_message_ts: row?.first_ts ?? null,
       last_message_ts: row?.last_ts ?? null,
     };
+  }
+
+  erase(target: EraseTarget): Promise<number> {
+    const refused = this.unusable();
+    return refused === null ? deleteAll(this.pool, erasure(target)) : Promise.reject(refused);
   }
 
   // ---- health and shutdown ----

@@ -4,18 +4,21 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import type { DeleteBatch } from '../delete-batch.js';
 import { detailsOf } from '../records.js';
-import type {
-  InsertOutcome,
-  ListFilter,
-  MessageDetails,
-  MessagePage,
-  MessageRecord,
-  Page,
-  Stats,
-  Store,
-  StoredMessage,
-  StoreHealth,
+import {
+  ERASE_BATCH,
+  type EraseTarget,
+  type InsertOutcome,
+  type ListFilter,
+  type MessageDetails,
+  type MessagePage,
+  type MessageRecord,
+  type Page,
+  type Stats,
+  type Store,
+  type StoredMessage,
+  type StoreHealth,
 } from '../store.js';
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
@@ -108,6 +111,25 @@ export class SqliteStore implements Store {
     return this.readers.read({ type: 'stats' }).catch((error) => {
       throw classify(error);
     });
+  }
+
+  async erase(target: EraseTarget): Promise<number> {
+    const batch: DeleteBatch = {
+      target:
+        'from' in target
+          ? { kind: 'sender', from: target.from }
+          : { kind: 'id', messageId: target.messageId },
+      limit: ERASE_BATCH,
+      tombstone: true,
+    };
+    let erased = 0;
+    for (;;) {
+      const deleted = await this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+      erased += deleted;
+      if (deleted < batch.limit) return erased;
+    }
   }
 
   async check(): Promise<StoreHealth> {

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { DeleteBatch } from '../delete-batch.js';
 import type { InsertOutcome } from '../store.js';
+import { SqliteDeleter } from './erase.js';
 import { Thread, threadModule } from './thread.js';
 import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
 
@@ -10,6 +12,8 @@ const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 export interface WriterChannel {
   /** Commits `rows`; resolves with an outcome per row once the batch is on disk. */
   write(rows: Row[]): Promise<InsertOutcome[]>;
+  /** Deletes one batch in a transaction of its own; resolves with how many messages went. */
+  delete(batch: DeleteBatch): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -18,11 +22,15 @@ export class InlineWriter implements WriterChannel {
   private readonly writer: IndexingWriter;
 
   constructor(db: Database.Database) {
-    this.writer = new IndexingWriter(new SqliteWriter(db));
+    this.writer = new IndexingWriter(new SqliteWriter(db), new SqliteDeleter(db));
   }
 
   async write(rows: Row[]): Promise<InsertOutcome[]> {
     return this.writer.write(rows);
+  }
+
+  async delete(batch: DeleteBatch): Promise<number> {
+    return this.writer.delete(batch);
   }
 
   async close(): Promise<void> {
@@ -44,6 +52,10 @@ export class ThreadWriter implements WriterChannel {
 
   write(rows: Row[]): Promise<InsertOutcome[]> {
     return this.thread.request({ type: 'write', rows });
+  }
+
+  delete(batch: DeleteBatch): Promise<number> {
+    return this.thread.request({ type: 'delete', batch });
   }
 
   close(): Promise<void> {

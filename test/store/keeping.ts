@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
+import type { Message } from '../../src/message.js';
+import type { Stats, Store } from '../../src/store/store.js';
+import { byCodePoint } from '../helpers.js';
+import { expectedIds, msg, type Query, random, randomMessages, toFilter } from './contract.js';
+
+/**
+ * The contract of deleting messages (erasure; retention sweeps join it), part of the store
+ * contract: after every delete, each total, the stats, search and pages equal a recount of the
+ * messages left.
+ */
+
+const SENDERS = ['+111', '+222', '+333', '+444'];
+const SINCES = ['1969-12-31T23:30:00Z', '1970-01-01T00:00:00.000001Z', '2025-01-15T10:00:00Z'];
+const QS = ['a', 'ab', 'éa', 'σσ', '😀'];
+
+/** What stats() must say about `messages`, counted the slow, obvious way. */
+export function expectedStats(messages: Message[]): Stats {
+  const counts = new Map<string, number>();
+  for (const m of messages) counts.set(m.from, (counts.get(m.from) ?? 0) + 1);
+  const ordered = expectedIds(messages, {}).map(
+    (id) => messages.find((m) => m.message_id === id) as Message,
+  );
+  return {
+    total_messages: messages.length,
+    senders_count: counts.size,
+    messages_per_sender: [...counts]
+      .sort(([a, x], [b, y]) => y - x || byCodePoint(a, b))
+      .slice(0, 10)
+      .map(([from, count]) => ({ from, count })),
+    first_message_ts: ordered[0]?.ts ?? null,
+    last_message_ts: ordered.at(-1)?.ts ?? null,
+  };
+}
+
+/** Asserts that every total, stats, search and a page of `store` agree with `messages`. */
+export async function assertRecount(store: Store, messages: Message[], label: string) {
+  assert.deepEqual(await store.stats(), expectedStats(messages), `stats ${label}`);
+  const filters: Query[] = [{}];
+  for (const from of SENDERS) filters.push({ from });
+  for (const since of SINCES) filters.push({ since }, { from: '+222', since });
+  for (const q of QS) filters.push({ q }, { from: '+111', q });
+  for (const filter of filters) {
+    const ids = expectedIds(messages, filter);
+    const page = await store.list(toFilter(filter), { limit: 20, offset: 3 });
+    const what = `${label} ${JSON.stringify(filter)}`;
+    assert.equal(page.total, ids.length, `total ${what}`);
+    assert.deepEqual(
+      page.data.map((m) => m.message_id),
+      ids.slice(3, 23),
+      `page ${what}`,
+    );
+  }
+}
+
+/** Waits until the store's search index has caught up (stores without one: at once). */
+export async function indexed(store: Store): Promise<void> {
+  for (let i = 0; i < 400 && (store.searchBacklog?.() ?? 0) > 0; i++) await setTimeout(10);
+  assert.equal(store.searchBacklog?.() ?? 0, 0, 'the search index caught up');
+}
+
+export function keepingContract(current: () => Store): void {
+  it('erases one message: gone from every total, and its id never stored again', async () => {
+    const store = current();
+    const kept = [
+      msg('a', { from: '+111', ts: '2025-01-15T09:00:00Z', text: 'abc' }),
+      msg('b', { from: '+222', ts: '2025-01-15T10:00:00Z', text: 'abcd' }),
+      msg('c', { from: '+111', ts: '2025-01-16T10:00:00Z', text: 'bcd' }),
+    ];
+    for (const m of kept) await store.insert(m);
+    await indexed(store);
+    assert.equal(await store.erase({ messageId: 'b' }), 1);
+    const left = kept.filter((m) => m.message_id !== 'b');
+    await assertRecount(store, left, 'after erasing b');
+    assert.equal(await store.insert(msg('b', { text: 'back again' })), 'duplicate');
+    await assertRecount(store, left, 'after redelivering b');
+    assert.equal(await store.erase({ messageId: 'b' }), 0, 'erasing again erases nothing');
+    assert.equal(await store.erase({ messageId: 'nope' }), 0, 'an unknown id erases nothing');
+    await assertRecount(store, left, 'after erasing nothing');
+    assert.equal(await store.insert(msg('nope')), 'created', 'no tombstone for an unknown id');
+  });
+
+  it('erases every message of a sender across batches, and nothing else', async () => {
+    const store = current();
+    const messages = Array.from({ length: 1200 }, (_, i) =>
+      msg(`s${i}`, {
+        from: i % 3 === 0 ? '+333' : '+444',
+        ts: `2025-01-${String(10 + (i % 5)).padStart(2, '0')}T0${i % 10}:00:00Z`,
+        text: `word ${i % 7} ab`,
+      }),
+    );
+    await Promise.all(messages.map((m) => store.insert(m)));
+    assert.equal(await store.erase({ from: '+333' }), 400);
+    const left = messages.filter((m) => m.from !== '+333');
+    await assertRecount(store, left, 'after erasing +333');
+    assert.equal(await store.insert(messages[0] as Message), 'duplicate');
+    assert.equal(await store.insert(msg('new-333', { from: '+333' })), 'created');
+  });
+
+  it('indexes a message stored after the newest one was erased (no seq is reused)', async () => {
+    const store = current();
+    await store.insert(msg('old', { text: 'needle one' }));
+    await store.insert(msg('newest', { text: 'needle two' }));
+    await indexed(store);
+    assert.equal(await store.erase({ messageId: 'newest' }), 1);
+    await store.insert(msg('later', { text: 'needle three' }));
+    await indexed(store);
+    const found = await store.list(toFilter({ q: 'needle' }), { limit: 10, offset: 0 });
+    assert.deepEqual(
+      found.data.map((m) => m.message_id),
+      ['later', 'old'].sort(),
+    );
+    assert.equal(found.total, 2);
+  });
+
+  it('agrees with a recount after random interleavings of inserts and erasures', async () => {
+    const store = current();
+    const all = randomMessages(360, 21);
+    const next = random(5);
+    let stored: Message[] = [];
+    const erased = new Set<string>();
+    for (let step = 0; step < 12; step++) {
+      const batch = all.slice(step * 30, step * 30 + 30);
+      await Promise.all(batch.map((m) => store.insert(m)));
+      stored.push(...batch.filter((m) => !erased.has(m.message_id)));
+      if (next() < 0.5) await indexed(store); // erase indexed and unindexed rows alike
+      const victim = stored[Math.floor(next() * stored.length)];
+      if (next() < 0.3) {
+        const from = SENDERS[Math.floor(next() * SENDERS.length)] as string;
+        const count = stored.filter((m) => m.from === from).length;
+        for (const m of stored) if (m.from === from) erased.add(m.message_id);
+        assert.equal(await store.erase({ from }), count, `step ${step}: erase ${from}`);
+        stored = stored.filter((m) => m.from !== from);
+      } else if (victim !== undefined) {
+        erased.add(victim.message_id);
+        assert.equal(await store.erase({ messageId: victim.message_id }), 1);
+        stored = stored.filter((m) => m !== victim);
+      }
+      await assertRecount(store, stored, `step ${step}`);
+    }
+  });
+}
