@@ -32,6 +32,13 @@ const EnvSchema = Type.Object({
       description: 'a bearer token of at least 16 characters',
     }),
   ),
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'a bearer token of at least 16 printable ASCII characters, no spaces',
+    }),
+  ),
   DATABASE_URL: Type.String({
     default: 'sqlite:///./data/app.db',
     pattern: '^(sqlite://|postgres://|postgresql://)',
@@ -102,6 +109,8 @@ export interface Config {
   previousStandardWebhooksSecret: string | null;
   /** STANDARD_WEBHOOKS_TOLERANCE_S: how far `webhook-timestamp` may be from now, either way */
   standardWebhooksToleranceSeconds: number;
+  /** ADMIN_TOKEN: the bearer token erasure requires; null (unset): erasure answers 403 */
+  adminToken: string | null;
   /** READ_TOKEN: when set, GET /messages and /stats require `Authorization: Bearer <token>` */
   readToken: string | null;
   database: DatabaseConfig;
@@ -194,6 +203,7 @@ export function loadConfig(
     previousStandardWebhooksSecret: env.STANDARD_WEBHOOKS_SECRET_PREVIOUS ?? null,
     standardWebhooksToleranceSeconds: Number(env.STANDARD_WEBHOOKS_TOLERANCE_S),
     readToken: env.READ_TOKEN ?? null,
+    adminToken: env.ADMIN_TOKEN ?? null,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
       poolSize: Number(env.DATABASE_POOL_SIZE),
       timeoutMs: Number(env.DATABASE_TIMEOUT_MS),

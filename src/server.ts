@@ -99,6 +99,7 @@ async function main(): Promise<void> {
             toleranceSeconds: config.standardWebhooksToleranceSeconds,
           },
     readToken: config.readToken,
+    adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
   });
 
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
       standard_webhooks_previous_configured: config.previousStandardWebhooksSecret !== null,
       standard_webhooks_tolerance_s: config.standardWebhooksToleranceSeconds,
       read_token_configured: config.readToken !== null,
+      admin_token_configured: config.adminToken !== null,
       max_body_bytes: config.maxBodyBytes,
     },
     'started',

@@ -79,7 +79,8 @@ const exportRoutes: FastifyPluginAsyncTypebox<ExportOptions> = async (
       );
     },
   });
-  rejectOtherMethods(app, '/messages/export', ['GET']);
+  // DELETE is left to DELETE /messages/{message_id}: it erases a message whose id is `export`
+  rejectOtherMethods(app, '/messages/export', ['GET', 'DELETE']);
 };
 
 export default exportRoutes;

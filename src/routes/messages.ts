@@ -122,7 +122,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
       return { data: page.data, total: page.total, limit, offset, next_cursor };
     },
   });
-  rejectOtherMethods(app, '/messages', ['GET']);
+  rejectOtherMethods(app, '/messages', ['GET', 'DELETE']);
 };
 
 export default messagesRoutes;
