@@ -1,5 +1,6 @@
 import type { Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
+import type { SweepOptions, SweepResult } from './delete-batch.js';
 import type { MessageDetails, MessageRecord } from './records.js';
 
 export type * from './records.js';
@@ -41,6 +42,14 @@ export interface Store {
    * many messages were erased.
    */
   erase(target: EraseTarget): Promise<number>;
+
+  /**
+   * One retention sweep: deletes the messages and delivery statuses received before `before`
+   * (YYYY-MM-DDTHH:MM:SSZ), with their share of every kept total, in small batches, each its own
+   * transaction. On a database several processes share, one sweeps at a time: the others
+   * resolve null at once.
+   */
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult | null>;
 
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */
   check(): Promise<StoreHealth>;

@@ -115,30 +115,68 @@ export function keepingContract(current: () => Store): void {
     assert.equal(found.total, 2);
   });
 
-  it('agrees with a recount after random interleavings of inserts and erasures', async () => {
+  it('sweeps what was received before the cut-off, across batches, and nothing else', async () => {
+    const store = current();
+    const messages = randomMessages(90, 4);
+    const received = (i: number) => `2025-03-0${1 + (i % 3)}T12:00:00Z`;
+    await Promise.all(messages.map((m, i) => store.insert(m, { received_at: received(i) })));
+    await indexed(store);
+    assert.deepEqual(await store.sweep('2025-03-01T12:00:00Z', { batch: 7 }), {
+      messages: 0,
+      statuses: 0,
+    });
+    const result = await store.sweep('2025-03-02T12:00:01Z', { batch: 7 });
+    assert.deepEqual(result, { messages: 60, statuses: 0 });
+    const left = messages.filter((_, i) => i % 3 === 2);
+    await assertRecount(store, left, 'after the sweep');
+    // a swept message was not erased: its id may be stored again
+    assert.equal(await store.insert(messages[0] as Message), 'created');
+  });
+
+  it('agrees with a recount after random interleavings of inserts, sweeps and erasures', async () => {
     const store = current();
     const all = randomMessages(360, 21);
     const next = random(5);
-    let stored: Message[] = [];
+    const day = (n: number) => `2025-03-${String(10 + n).padStart(2, '0')}T00:00:00Z`;
+    let stored: { message: Message; received: number }[] = [];
     const erased = new Set<string>();
-    for (let step = 0; step < 12; step++) {
-      const batch = all.slice(step * 30, step * 30 + 30);
-      await Promise.all(batch.map((m) => store.insert(m)));
-      stored.push(...batch.filter((m) => !erased.has(m.message_id)));
-      if (next() < 0.5) await indexed(store); // erase indexed and unindexed rows alike
-      const victim = stored[Math.floor(next() * stored.length)];
-      if (next() < 0.3) {
-        const from = SENDERS[Math.floor(next() * SENDERS.length)] as string;
-        const count = stored.filter((m) => m.from === from).length;
-        for (const m of stored) if (m.from === from) erased.add(m.message_id);
-        assert.equal(await store.erase({ from }), count, `step ${step}: erase ${from}`);
-        stored = stored.filter((m) => m.from !== from);
-      } else if (victim !== undefined) {
-        erased.add(victim.message_id);
-        assert.equal(await store.erase({ messageId: victim.message_id }), 1);
-        stored = stored.filter((m) => m !== victim);
+    for (let step = 0; step < 14; step++) {
+      const batch = all.slice(step * 25, step * 25 + 25);
+      const received = step % 5;
+      const outcomes = await Promise.all(
+        batch.map((m) => store.insert(m, { received_at: day(received) })),
+      );
+      for (const [i, m] of batch.entries()) {
+        assert.equal(outcomes[i], erased.has(m.message_id) ? 'duplicate' : 'created');
+        if (!erased.has(m.message_id)) stored.push({ message: m, received });
       }
-      await assertRecount(store, stored, `step ${step}`);
+      if (next() < 0.5) await indexed(store); // delete indexed and unindexed rows alike
+      const roll = next();
+      if (roll < 0.3) {
+        const cut = Math.floor(next() * 5);
+        const expected = stored.filter((s) => s.received < cut).length;
+        const swept = await store.sweep(day(cut), { batch: 1 + Math.floor(next() * 40) });
+        assert.deepEqual(swept, { messages: expected, statuses: 0 }, `step ${step}: sweep`);
+        stored = stored.filter((s) => s.received >= cut);
+      } else if (roll < 0.5) {
+        const from = SENDERS[Math.floor(next() * SENDERS.length)] as string;
+        const gone = stored.filter((s) => s.message.from === from);
+        for (const s of gone) erased.add(s.message.message_id);
+        assert.equal(await store.erase({ from }), gone.length, `step ${step}: erase ${from}`);
+        stored = stored.filter((s) => s.message.from !== from);
+      } else {
+        const victim = stored[Math.floor(next() * stored.length)];
+        if (victim !== undefined) {
+          erased.add(victim.message.message_id);
+          assert.equal(await store.erase({ messageId: victim.message.message_id }), 1);
+          stored = stored.filter((s) => s !== victim);
+        }
+      }
+      await assertRecount(
+        store,
+        stored.map((s) => s.message),
+        `step ${step}`,
+      );
     }
   });
 }

@@ -14,7 +14,7 @@ import { escapeText } from './escape.js';
  * the rows by itself.
  */
 
-const CHOOSE: Record<DeleteBatch['target']['kind'], string> = {
+const CHOOSE: Record<Exclude<DeleteBatch['target']['kind'], 'statuses-received-before'>, string> = {
   id: 'SELECT message_id FROM messages WHERE message_id = $1 LIMIT $2',
   sender: 'SELECT message_id FROM messages WHERE sender = $1 LIMIT $2',
   'received-before': 'SELECT message_id FROM messages WHERE received_at < $1 LIMIT $2',
@@ -88,7 +88,8 @@ export async function deleteAll(pool: pg.Pool, batch: DeleteBatch): Promise<numb
 
 /** Runs one delete batch on `client` (which it leaves outside any transaction). */
 export async function deleteBatch(client: pg.PoolClient, batch: DeleteBatch): Promise<number> {
-  const { target } = batch;
+  const target = batch.target;
+  if (target.kind === 'statuses-received-before') throw new TypeError('a batch of statuses');
   const key =
     target.kind === 'id'
       ? target.messageId

@@ -4,6 +4,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import type { SweepOptions, SweepResult } from '../delete-batch.js';
 import { readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import {
@@ -38,6 +39,7 @@ import {
   whereClause,
 } from './sql.js';
 import { StartUp } from './startup.js';
+import { sweep } from './sweep.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
 
@@ -312,6 +314,11 @@ export class PostgresStore implements Store {
   erase(target: EraseTarget): Promise<number> {
     const refused = this.unusable();
     return refused === null ? deleteAll(this.pool, erasure(target)) : Promise.reject(refused);
+  }
+
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult | null> {
+    const refused = this.unusable();
+    return refused === null ? sweep(this.pool, before, options) : Promise.reject(refused);
   }
 
   // ---- health and shutdown ----

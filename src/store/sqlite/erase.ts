@@ -9,12 +9,14 @@ import type { DeleteBatch, DeleteTarget } from '../delete-batch.js';
  * total that disagrees with the rows.
  */
 
+type MessageTarget = Exclude<DeleteTarget, { kind: 'statuses-received-before' }>;
+
 type Doomed = [seq: bigint, messageId: string, sender: string, tsUs: bigint, folded: string | null];
 
 const SELECT = 'SELECT seq, message_id, sender, ts_us, text_folded FROM messages';
 
 export class SqliteDeleter {
-  private readonly select: Record<DeleteTarget['kind'], Database.Statement>;
+  private readonly select: Record<MessageTarget['kind'], Database.Statement>;
   private readonly deleteRow: Database.Statement;
   private readonly indexedThrough: Database.Statement;
   private readonly unindex: Database.Statement;
@@ -66,7 +68,8 @@ export class SqliteDeleter {
     );
 
     this.batch = db.transaction((batch: DeleteBatch): number => {
-      const { target, limit } = batch;
+      const { limit } = batch;
+      const target = batch.target as MessageTarget;
       const key =
         target.kind === 'id'
           ? target.messageId

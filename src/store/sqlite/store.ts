@@ -4,7 +4,12 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
-import type { DeleteBatch } from '../delete-batch.js';
+import {
+  type DeleteBatch,
+  type SweepOptions,
+  type SweepResult,
+  sweepInBatches,
+} from '../delete-batch.js';
 import { detailsOf } from '../records.js';
 import {
   ERASE_BATCH,
@@ -130,6 +135,15 @@ export class SqliteStore implements Store {
       erased += deleted;
       if (deleted < batch.limit) return erased;
     }
+  }
+
+  /** One process owns a SQLite file's writes: its sweep always runs (through the writer). */
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult> {
+    const run = (batch: DeleteBatch) =>
+      this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+    return sweepInBatches(run, before, options);
   }
 
   async check(): Promise<StoreHealth> {

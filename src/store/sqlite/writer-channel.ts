@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeleteBatch } from '../delete-batch.js';
 import type { InsertOutcome } from '../store.js';
 import { SqliteDeleter } from './erase.js';
+import { SqliteStatusDeleter } from './sweep.js';
 import { Thread, threadModule } from './thread.js';
 import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
 
@@ -22,7 +23,11 @@ export class InlineWriter implements WriterChannel {
   private readonly writer: IndexingWriter;
 
   constructor(db: Database.Database) {
-    this.writer = new IndexingWriter(new SqliteWriter(db), new SqliteDeleter(db));
+    this.writer = new IndexingWriter(
+      new SqliteWriter(db),
+      new SqliteDeleter(db),
+      new SqliteStatusDeleter(db),
+    );
   }
 
   async write(rows: Row[]): Promise<InsertOutcome[]> {

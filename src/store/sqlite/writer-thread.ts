@@ -3,6 +3,7 @@ import type { DeleteBatch } from '../delete-batch.js';
 import type { InsertOutcome } from '../store.js';
 import { openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { SqliteDeleter } from './erase.js';
+import { SqliteStatusDeleter } from './sweep.js';
 import { type ThreadReply, transferableError } from './thread.js';
 import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
 
@@ -24,7 +25,11 @@ const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
-const writer = new IndexingWriter(new SqliteWriter(db), new SqliteDeleter(db));
+const writer = new IndexingWriter(
+  new SqliteWriter(db),
+  new SqliteDeleter(db),
+  new SqliteStatusDeleter(db),
+);
 
 function close(): void {
   writer.stop();

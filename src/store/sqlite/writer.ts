@@ -6,6 +6,7 @@ import type { DeleteBatch } from '../delete-batch.js';
 import type { InsertOutcome, MessageDetails } from '../store.js';
 import { BUSY_TIMEOUT_MS } from './connection.js';
 import type { SqliteDeleter } from './erase.js';
+import type { SqliteStatusDeleter } from './sweep.js';
 
 /**
  * Everything that writes to the SQLite file, on one connection: insert batches (with the totals
@@ -184,14 +185,19 @@ export class IndexingWriter {
   constructor(
     private readonly writer: SqliteWriter,
     private readonly deleter: SqliteDeleter,
+    private readonly statusDeleter: SqliteStatusDeleter,
   ) {
     this.schedule();
   }
 
+  /** Deletes one batch of messages or statuses in its own transaction; returns how many went. */
   delete(batch: DeleteBatch): number {
     this.generation++;
     try {
-      return this.deleter.delete(batch);
+      const { target } = batch;
+      return target.kind === 'statuses-received-before'
+        ? this.statusDeleter.delete(target.before, batch.limit)
+        : this.deleter.delete(batch);
     } finally {
       this.schedule();
     }
