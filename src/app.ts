@@ -1,9 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { WhatsappConfig } from './config.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/errors.js';
 import { requireHost } from './http/guards.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
+import dailyRoutes from './routes/daily.js';
 import eraseRoutes from './routes/erase.js';
 import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
@@ -11,7 +13,9 @@ import messageRoutes from './routes/message.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
 import statsRoutes from './routes/stats.js';
+import statusesRoutes from './routes/statuses.js';
 import webhookRoutes from './routes/webhook.js';
+import whatsappRoutes from './routes/whatsapp.js';
 import type { StandardWebhooksOptions } from './standard-webhooks.js';
 import type { Store } from './store/store.js';
 import { ajv } from './validation.js';
@@ -31,6 +35,8 @@ export interface AppOptions {
   readToken?: string | null;
   maxBodyBytes: number;
   metrics?: Metrics;
+  /** /webhooks/whatsapp; absent: nothing configured (its POST and GET answer 503) */
+  whatsapp?: WhatsappConfig;
   /** the service's clock (received_at); the system clock by default */
   clock?: () => Date;
 }
@@ -52,6 +58,13 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
  * connection is closed after Fastify's keepAliveTimeout (72 s) instead.
  */
 const CONNECTION_TIMEOUT_MS = 20_000;
+
+const NO_WHATSAPP: WhatsappConfig = {
+  appSecret: null,
+  previousAppSecret: null,
+  verifyToken: null,
+  maxBodyBytes: 3 * 1024 * 1024,
+};
 
 /** Longest path segment read as a message id (longer: 404). */
 const MAX_ID_SEGMENT = 256 * 12;
@@ -104,14 +117,30 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxBodyBytes: options.maxBodyBytes,
     clock: options.clock ?? (() => new Date()),
   });
+  await app.register(whatsappRoutes, {
+    store,
+    metrics,
+    ...(options.whatsapp ?? NO_WHATSAPP),
+    clock: options.clock ?? (() => new Date()),
+  });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
   await app.register(exportRoutes, { store, readToken });
   await app.register(eraseRoutes, { store, adminToken: options.adminToken ?? null });
   await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
+  await app.register(statusesRoutes, { store, readToken });
+  await app.register(dailyRoutes, { store, readToken });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
-  await app.register(healthRoutes, { store, secretConfigured });
+  await app.register(healthRoutes, {
+    store,
+    secretConfigured,
+    sources: {
+      webhook: options.webhookSecret !== null,
+      standard_webhooks: options.standardWebhooks != null,
+      whatsapp: options.whatsapp?.appSecret != null,
+    },
+  });
   await app.register(metricsRoutes, { metrics });
   return app;
 }

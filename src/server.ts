@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     readToken: config.readToken,
     adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
+    whatsapp: config.whatsapp,
   });
 
   // Graceful shutdown. Closing at once would race the senders: a request already on its way over

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { ConfigError, type LogLevel, loadConfig } from '../src/config.js';
+import { ConfigError, type LogLevel, loadConfig, type WhatsappConfig } from '../src/config.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
 import { sign } from '../src/signature.js';
@@ -212,6 +212,8 @@ export interface TestAppOptions {
   kind?: StoreKind;
   /** the service's clock; the system clock by default */
   clock?: () => Date;
+  /** /webhooks/whatsapp settings; none configured by default */
+  whatsapp?: Partial<WhatsappConfig>;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -228,6 +230,13 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    whatsapp: {
+      appSecret: null,
+      previousAppSecret: null,
+      verifyToken: null,
+      maxBodyBytes: 3 * 1024 * 1024,
+      ...options.whatsapp,
+    },
   });
   await app.ready();
   return {

@@ -11,19 +11,24 @@ const Unhealthy = Type.Object({
     { database: Type.String(), schema: Type.String(), secret: Type.String() },
     { description: '"ok" or why the check failed' },
   ),
+  sources: Type.Record(Type.String(), Type.Boolean(), {
+    description: 'which senders are configured: webhook, standard_webhooks, whatsapp',
+  }),
 });
 
 export interface HealthOptions {
   store: Store;
   /** WEBHOOK_SECRET or STANDARD_WEBHOOKS_SECRET is set: some signed webhook can be accepted */
   secretConfigured: boolean;
+  /** which senders are configured, shown when not ready */
+  sources?: Record<string, boolean>;
 }
 
 const NO_SECRET = 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set';
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
   app,
-  { store, secretConfigured },
+  { store, secretConfigured, sources = {} },
 ) => {
   app.get('/health/live', {
     schema: {
@@ -51,6 +56,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
             {
               status: 'unavailable',
               checks: { database: 'ok', schema: 'ok', secret: NO_SECRET },
+              sources: { webhook: false, standard_webhooks: false, whatsapp: true },
             },
           ],
         }),
@@ -62,7 +68,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
         secret: secretConfigured ? 'ok' : NO_SECRET,
       };
       if (Object.values(checks).every((check) => check === 'ok')) return { status: 'ok' as const };
-      return reply.code(503).send({ status: 'unavailable' as const, checks });
+      return reply.code(503).send({ status: 'unavailable' as const, checks, sources });
     },
   });
 

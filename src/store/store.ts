@@ -1,7 +1,17 @@
 import type { Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
 import type { SweepOptions, SweepResult } from './delete-batch.js';
-import type { MessageDetails, MessageRecord } from './records.js';
+import type {
+  DayCount,
+  Delivery,
+  DeliveryOutcome,
+  MessageDetails,
+  MessageRecord,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
+} from './records.js';
 
 export type * from './records.js';
 export type { StoredMessage };
@@ -17,6 +27,13 @@ export interface Store {
    * the database cannot take the write.
    */
   insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome>;
+
+  /**
+   * Stores a WhatsApp delivery's messages and statuses in one transaction, each unless already
+   * stored (a message by message_id, a status by message_id and status); the counts they
+   * change too. Resolves once committed, rejects with nothing stored.
+   */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome>;
 
   /** The message stored with this exact message_id, with everything kept about it; or null. */
   get(messageId: string): Promise<MessageRecord | null>;
@@ -50,6 +67,21 @@ export interface Store {
    * resolve null at once.
    */
   sweep(before: string, options?: SweepOptions): Promise<SweepResult | null>;
+
+  /**
+   * One page of the delivery statuses matching `filter`, in (instant of ts, message_id, status)
+   * order, like list().
+   */
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage>;
+
+  /** Statuses per status word and the commonest failure codes, from the kept counts. */
+  statusStats(): Promise<StatusStats>;
+
+  /**
+   * Messages per UTC day of ts for the `days` most recent days that hold any (of sender `from`
+   * when given), oldest first, from the kept hour and sender-day counts.
+   */
+  dailyCounts(days: number, from?: string): Promise<DayCount[]>;
 
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */
   check(): Promise<StoreHealth>;

@@ -159,7 +159,11 @@ describe('OpenAPI docs', () => {
       '/messages/{message_id}',
       '/metrics',
       '/stats',
+      '/stats/daily',
+      '/stats/statuses',
+      '/statuses',
       '/webhook',
+      '/webhooks/whatsapp',
     ]);
     const webhook = doc.paths['/webhook'].post;
     assert.deepEqual(Object.keys(webhook.responses).sort(), [

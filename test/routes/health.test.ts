@@ -32,6 +32,7 @@ for (const kind of storeKinds()) {
             schema: 'ok',
             secret: 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set',
           },
+          sources: { webhook: false, standard_webhooks: false, whatsapp: false },
         });
         assert.equal((await t.app.inject('/health/live')).statusCode, 200);
       } finally {

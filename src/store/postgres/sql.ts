@@ -9,8 +9,8 @@ import type { TotalPlan } from '../totals.js';
  * hours, senders' days, then the one totals row), so two replicas' batches wait for each other
  * rather than deadlock. A batch of duplicates only reads.
  */
-export const INSERT_SQL = `
-  WITH inserted AS (
+export const MESSAGE_CTES = `
+  inserted AS (
     INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
                           source, type, contact_name, reply_to, received_at, payload)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
@@ -42,8 +42,44 @@ export const INSERT_SQL = `
     SET messages = messages + (SELECT count(*) FROM inserted),
         senders = senders + (SELECT count(*) FROM senders WHERE added)
     WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted)
-  )
+  )`;
+
+export const INSERT_SQL = `
+  WITH ${MESSAGE_CTES}
   SELECT message_id FROM inserted`;
+
+/**
+ * One statement per WhatsApp delivery, so that it commits whole or not at all: its messages
+ * with their totals (as INSERT_SQL, parameters 1-13), then its statuses (14-21) with the counts
+ * they change (see migration 004): the error codes of failed statuses (22-24: message_id, code,
+ * title; each code once per status) count for the statuses actually stored. Every sub-statement takes its rows in sorted order.
+ */
+export const DELIVERY_SQL = `
+  WITH ${MESSAGE_CTES},
+  status_rows AS (
+    INSERT INTO statuses (message_id, status, ts, ts_us, recipient, errors, category, received_at)
+    SELECT * FROM unnest($14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[],
+                         $19::text[], $20::text[], $21::text[])
+    ON CONFLICT (message_id, status) DO NOTHING
+    RETURNING message_id, status
+  ), status_totals AS (
+    INSERT INTO status_counts AS counted (status, statuses)
+    SELECT status, count(*) FROM status_rows GROUP BY status ORDER BY status
+    ON CONFLICT (status) DO UPDATE SET statuses = counted.statuses + excluded.statuses
+  ), failures AS (
+    SELECT failure.code, failure.title
+    FROM unnest($22::text[], $23::bigint[], $24::text[]) AS failure (message_id, code, title)
+    JOIN status_rows ON status_rows.message_id = failure.message_id
+                    AND status_rows.status = 'failed'
+  ), failure_totals AS (
+    INSERT INTO failure_counts AS counted (code, title, failures)
+    SELECT code, (array_agg(title) FILTER (WHERE title IS NOT NULL))[1], count(*)
+    FROM failures GROUP BY code ORDER BY code
+    ON CONFLICT (code) DO UPDATE SET failures = counted.failures + excluded.failures,
+                                     title = coalesce(counted.title, excluded.title)
+  )
+  SELECT (SELECT count(*) FROM inserted)::int AS messages,
+         (SELECT count(*) FROM status_rows)::int AS statuses`;
 
 /** One statement: one snapshot, so the figures agree with each other. */
 export const STATS_SQL = `

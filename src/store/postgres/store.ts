@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Position } from '../../cursor.js';
-import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
@@ -8,6 +7,9 @@ import type { SweepOptions, SweepResult } from '../delete-batch.js';
 import { readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import {
+  type DayCount,
+  type Delivery,
+  type DeliveryOutcome,
   type EraseTarget,
   type InsertOutcome,
   type ListFilter,
@@ -16,6 +18,10 @@ import {
   type MessageRecord,
   type Page,
   type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
   type Store,
   type StoredMessage,
   type StoreHealth,
@@ -25,21 +31,15 @@ import {
 import { planTotal } from '../totals.js';
 import { deleteAll, erasure } from './erase.js';
 import { describeError } from './errors.js';
-import { escapeText, unescapeText } from './escape.js';
+import { escapeText } from './escape.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
 import { scanQuery, storedMessage } from './scan.js';
-import {
-  INSERT_SQL,
-  literal,
-  MESSAGE_COLUMNS,
-  RECORD_SQL,
-  STATS_SQL,
-  totalQuery,
-  whereClause,
-} from './sql.js';
+import { literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
 import { StartUp } from './startup.js';
+import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
 import { sweep } from './sweep.js';
+import { type Insert, writeDelivery, writeMessages } from './writes.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
 
@@ -55,18 +55,6 @@ export interface PostgresStoreOptions {
 
 /** Most rows in one INSERT; a longer queue is written in several statements. */
 const MAX_BATCH_ROWS = 1000;
-
-interface Insert {
-  /** message_id, escaped */
-  id: string;
-  message: Message;
-  details: MessageDetails;
-  instant: bigint;
-}
-
-/** A string column as stored: null kept, U+0000 escaped (see escape.ts). */
-const stored = (value: string | null): string | null => (value === null ? null : escapeText(value));
-const read = (value: string | null): string | null => (value === null ? null : unescapeText(value));
 
 /**
  * The shared store for running several replicas of the service against one PostgreSQL.
@@ -112,7 +100,7 @@ export class PostgresStore implements Store {
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
     this.inserts = new BatchQueue({
-      write: (batch) => this.write(batch),
+      write: (batch) => writeMessages((config) => this.query(config), batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
       maxBatch: MAX_BATCH_ROWS,
     });
@@ -163,46 +151,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** One INSERT for the whole batch; an outcome per insert, in order. */
-  private async write(batch: Insert[]): Promise<InsertOutcome[]> {
-    // The first occurrence of an id in the batch goes to the database; later ones in the same
-    // batch are duplicates of it whatever the database says.
-    const first = new Map<string, Insert>();
-    for (const insert of batch) if (!first.has(insert.id)) first.set(insert.id, insert);
-    // One global order of keys in every statement, so that two statements inserting the same
-    // ids cannot each wait for the other (a deadlock) on the unique index.
-    const rows = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const columns: (string | null)[][] = Array.from({ length: 13 }, () => []);
-    for (const { id, message, details, instant } of rows) {
-      const text = message.text ?? null;
-      const values = [
-        id,
-        message.from,
-        message.to,
-        message.ts,
-        String(instant),
-        stored(text),
-        text === null ? null : escapeText(fold(text)),
-        details.source,
-        stored(details.type),
-        stored(details.contact_name),
-        stored(details.reply_to),
-        details.received_at,
-        stored(details.payload),
-      ];
-      values.forEach((value, i) => {
-        columns[i]?.push(value);
-      });
-    }
-    const result = await this.query<{ message_id: string }>({
-      name: 'insert-messages',
-      text: INSERT_SQL,
-      values: columns,
-    });
-    const created = new Set(result.rows.map((row) => row.message_id));
-    return batch.map((insert) =>
-      first.get(insert.id) === insert && created.has(insert.id) ? 'created' : 'duplicate',
-    );
+  /** Its own statement, outside the group commit of single inserts (see writeDelivery). */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome> {
+    const refused = this.unusable();
+    if (refused !== null) return Promise.reject(refused);
+    return writeDelivery((config) => this.query(config), delivery);
   }
 
   // ---- reads ----
@@ -255,31 +208,34 @@ export class PostgresStore implements Store {
     after: Position | undefined,
     limit: number,
   ): Promise<StoredMessage[]> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const { rows } = await this.query<StoredMessage>(scanQuery(filter, after, limit));
     return rows.map(storedMessage);
   }
 
-  async get(messageId: string): Promise<MessageRecord | null> {
+  async listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
+    this.refuseIfUnusable();
+    return listStatuses((config) => this.query(config), filter, page);
+  }
+
+  async statusStats(): Promise<StatusStats> {
+    this.refuseIfUnusable();
+    return statusStats((config) => this.query(config));
+  }
+
+  async dailyCounts(days: number, from?: string): Promise<DayCount[]> {
+    this.refuseIfUnusable();
+    return dailyCounts((config) => this.query(config), days, from);
+  }
+
+  private refuseIfUnusable(): void {
     const refused = this.unusable();
     if (refused !== null) throw refused;
-    const { rows } = await this.query<MessageRecord>({
-      name: 'get-message',
-      text: RECORD_SQL,
-      values: [escapeText(messageId)],
-    });
-    const row = rows[0];
-    if (row === undefined) return null;
-    return {
-      ...row,
-      message_id: unescapeText(row.message_id),
-      text: read(row.text),
-      type: read(row.type),
-      contact_name: read(row.contact_name),
-      reply_to: read(row.reply_to),
-      payload: read(row.payload),
-    };
+  }
+
+  async get(messageId: string): Promise<MessageRecord | null> {
+    this.refuseIfUnusable();
+    return getMessage((config) => this.query(config), messageId);
   }
 
   /** The number a one-row, one-column `n` query returns. */

@@ -1,11 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type {
+  DayCount,
   ListFilter,
   MessagePage,
   MessageRecord,
   Page,
   Stats,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
   StoredMessage,
 } from '../store.js';
 import { SqliteReader } from './reader.js';
@@ -18,13 +23,19 @@ export type ReadRequest =
   | { type: 'list'; filter: ListFilter; page: Page }
   | { type: 'scan'; filter: ListFilter; after: Position | undefined; limit: number }
   | { type: 'stats' }
-  | { type: 'get'; messageId: string };
+  | { type: 'get'; messageId: string }
+  | { type: 'statuses'; filter: StatusFilter; page: StatusPageRequest }
+  | { type: 'statusStats' }
+  | { type: 'daily'; days: number; from?: string };
 
 interface Answers {
   list: MessagePage;
   scan: StoredMessage[];
   stats: Stats;
   get: MessageRecord | null;
+  statuses: StatusPage;
+  statusStats: StatusStats;
+  daily: DayCount[];
 }
 
 type Answer<R extends ReadRequest> = Answers[R['type']];
@@ -40,6 +51,12 @@ export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyo
       return reader.stats();
     case 'get':
       return reader.get(request.messageId);
+    case 'statuses':
+      return reader.listStatuses(request.filter, request.page);
+    case 'statusStats':
+      return reader.statusStats();
+    case 'daily':
+      return reader.dailyCounts(request.days, request.from);
   }
 }
 

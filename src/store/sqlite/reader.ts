@@ -1,16 +1,22 @@
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import {
+  type DayCount,
   type ListFilter,
   type MessagePage,
   type MessageRecord,
   type Page,
   type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
   type StoredMessage,
   TOP_SENDERS,
 } from '../store.js';
 import { planTotal } from '../totals.js';
 import { SqliteSearch } from './search.js';
+import { SqliteStatusReader } from './status-reader.js';
 
 /**
  * The queries of GET /messages and GET /stats, on one SQLite connection. Each runs on one
@@ -21,10 +27,12 @@ import { SqliteSearch } from './search.js';
 export class SqliteReader {
   private readonly queries = new Map<string, Database.Statement>();
   private readonly search: SqliteSearch;
+  private readonly statuses: SqliteStatusReader;
   private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(private readonly db: Database.Database) {
     this.search = new SqliteSearch((sql) => this.statement(sql));
+    this.statuses = new SqliteStatusReader((sql) => this.statement(sql));
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => readTransaction(read) as T;
   }
@@ -130,6 +138,18 @@ export class SqliteReader {
           )
         );
     }
+  }
+
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): StatusPage {
+    return this.snapshot(() => this.statuses.listStatuses(filter, page));
+  }
+
+  statusStats(): StatusStats {
+    return this.snapshot(() => this.statuses.statusStats());
+  }
+
+  dailyCounts(days: number, from?: string): DayCount[] {
+    return this.statuses.dailyCounts(days, from);
   }
 
   get(messageId: string): MessageRecord | null {

@@ -12,6 +12,9 @@ import {
 } from '../delete-batch.js';
 import { detailsOf } from '../records.js';
 import {
+  type DayCount,
+  type Delivery,
+  type DeliveryOutcome,
   ERASE_BATCH,
   type EraseTarget,
   type InsertOutcome,
@@ -21,6 +24,10 @@ import {
   type MessageRecord,
   type Page,
   type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
   type Store,
   type StoredMessage,
   type StoreHealth,
@@ -28,8 +35,14 @@ import {
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
-import { InlineReaders, type ReaderChannel, ThreadReaders } from './reader-channel.js';
-import { type Row, rowOf } from './writer.js';
+import {
+  InlineReaders,
+  type ReaderChannel,
+  type ReadRequest,
+  ThreadReaders,
+} from './reader-channel.js';
+import { statusRowOf } from './statuses.js';
+import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
 /** Reader threads of a file database: one can run a long search while another answers pages. */
@@ -63,7 +76,7 @@ export class SqliteStore implements Store {
   private readonly latestVersion: number;
   private readonly writer: WriterChannel;
   private readonly readers: ReaderChannel;
-  private readonly inserts: BatchQueue<Row, InsertOutcome>;
+  private readonly inserts: BatchQueue<WriteItem, WriteOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
 
@@ -91,7 +104,37 @@ export class SqliteStore implements Store {
   insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
     const row = rowOf(message, detailsOf(details));
     if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    return this.inserts.push(row);
+    return this.inserts.push(row) as Promise<InsertOutcome>;
+  }
+
+  /** Goes through the same group commit as single inserts: deliveries batch together. */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome> {
+    const rows: Row[] = [];
+    for (const { message, details } of delivery.messages) {
+      const row = rowOf(message, details);
+      if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
+      rows.push(row);
+    }
+    const statuses = delivery.statuses.map(statusRowOf);
+    return this.inserts.push({ rows, statuses }) as Promise<DeliveryOutcome>;
+  }
+
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
+    return this.read({ type: 'statuses', filter, page });
+  }
+
+  statusStats(): Promise<StatusStats> {
+    return this.read({ type: 'statusStats' });
+  }
+
+  dailyCounts(days: number, from?: string): Promise<DayCount[]> {
+    return this.read({ type: 'daily', days, ...(from === undefined ? {} : { from }) });
+  }
+
+  private read<R extends ReadRequest>(request: R) {
+    return this.readers.read(request).catch((error) => {
+      throw classify(error);
+    });
   }
 
   get(messageId: string): Promise<MessageRecord | null> {

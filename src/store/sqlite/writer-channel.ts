@@ -1,10 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { DeleteBatch } from '../delete-batch.js';
-import type { InsertOutcome } from '../store.js';
 import { SqliteDeleter } from './erase.js';
 import { SqliteStatusDeleter } from './sweep.js';
 import { Thread, threadModule } from './thread.js';
-import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
+import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /** The writer thread's code. */
 const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
@@ -12,8 +11,8 @@ const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 /** Where a SqliteStore sends its insert batches. */
 export interface WriterChannel {
   /** Commits `rows`; resolves with an outcome per row once the batch is on disk. */
-  write(rows: Row[]): Promise<InsertOutcome[]>;
-  /** Deletes one batch in a transaction of its own; resolves with how many messages went. */
+  write(rows: WriteItem[]): Promise<WriteOutcome[]>;
+  /** Deletes one batch in a transaction of its own; resolves with how many rows went. */
   delete(batch: DeleteBatch): Promise<number>;
   close(): Promise<void>;
 }
@@ -30,7 +29,7 @@ export class InlineWriter implements WriterChannel {
     );
   }
 
-  async write(rows: Row[]): Promise<InsertOutcome[]> {
+  async write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.writer.write(rows);
   }
 
@@ -55,7 +54,7 @@ export class ThreadWriter implements WriterChannel {
     this.thread = new Thread(WRITER_THREAD, 'writer', { path });
   }
 
-  write(rows: Row[]): Promise<InsertOutcome[]> {
+  write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.thread.request({ type: 'write', rows });
   }
 

@@ -1,11 +1,10 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { DeleteBatch } from '../delete-batch.js';
-import type { InsertOutcome } from '../store.js';
 import { openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { SqliteDeleter } from './erase.js';
 import { SqliteStatusDeleter } from './sweep.js';
 import { type ThreadReply, transferableError } from './thread.js';
-import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
+import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
@@ -17,7 +16,7 @@ import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
  */
 
 export type WriterRequest =
-  | { type: 'write'; id: number; rows: Row[] }
+  | { type: 'write'; id: number; rows: WriteItem[] }
   | { type: 'delete'; id: number; batch: DeleteBatch }
   | { type: 'close' };
 
@@ -38,7 +37,7 @@ function close(): void {
 }
 
 /** Commits the write batches that queued up together, as one transaction. */
-function writeAll(batches: { id: number; rows: Row[] }[]): void {
+function writeAll(batches: { id: number; rows: WriteItem[] }[]): void {
   if (batches.length === 0) return;
   try {
     const outcomes = writer.write(batches.flatMap((batch) => batch.rows));
@@ -48,7 +47,7 @@ function writeAll(batches: { id: number; rows: Row[] }[]): void {
         id,
         ok: true,
         value: outcomes.slice(offset, offset + rows.length),
-      } satisfies ThreadReply<InsertOutcome[]>);
+      } satisfies ThreadReply<WriteOutcome[]>);
       offset += rows.length;
     }
   } catch (error) {
@@ -57,7 +56,7 @@ function writeAll(batches: { id: number; rows: Row[] }[]): void {
         id,
         ok: false,
         error: transferableError(error),
-      } satisfies ThreadReply<InsertOutcome[]>);
+      } satisfies ThreadReply<WriteOutcome[]>);
     }
   }
 }
@@ -75,7 +74,7 @@ function deleteOne(id: number, batch: DeleteBatch): void {
 // Requests are served in the order they came; consecutive writes share one transaction, and a
 // delete batch (one short transaction of its own) runs between them.
 port.on('message', (first: WriterRequest) => {
-  let batches: { id: number; rows: Row[] }[] = [];
+  let batches: { id: number; rows: WriteItem[] }[] = [];
   let closing = false;
   for (let request: WriterRequest | undefined = first; request !== undefined; ) {
     if (request.type === 'close') closing = true;
