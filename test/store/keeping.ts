@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
+import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
+import type { NewStatus } from '../../src/store/records.js';
 import type { Stats, Store } from '../../src/store/store.js';
 import { byCodePoint } from '../helpers.js';
 import { expectedIds, msg, type Query, random, randomMessages, toFilter } from './contract.js';
@@ -35,9 +37,26 @@ export function expectedStats(messages: Message[]): Stats {
   };
 }
 
+/** Messages per UTC day of ts, oldest first, as dailyCounts() lists the days that hold any. */
+function expectedDays(messages: Message[], from?: string): { day: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const m of messages) {
+    if (from !== undefined && m.from !== from) continue;
+    const day = new Date(Number(instantOf(m.ts) / 1000n)).toISOString().slice(0, 10);
+    counts.set(day, (counts.get(day) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, count]) => ({ day, count }));
+}
+
 /** Asserts that every total, stats, search and a page of `store` agree with `messages`. */
 export async function assertRecount(store: Store, messages: Message[], label: string) {
   assert.deepEqual(await store.stats(), expectedStats(messages), `stats ${label}`);
+  assert.deepEqual(await store.dailyCounts(366), expectedDays(messages), `daily ${label}`);
+  assert.deepEqual(
+    await store.dailyCounts(366, '+222'),
+    expectedDays(messages, '+222'),
+    `daily of +222 ${label}`,
+  );
   const filters: Query[] = [{}];
   for (const from of SENDERS) filters.push({ from });
   for (const since of SINCES) filters.push({ since }, { from: '+222', since });
@@ -131,6 +150,49 @@ export function keepingContract(current: () => Store): void {
     await assertRecount(store, left, 'after the sweep');
     // a swept message was not erased: its id may be stored again
     assert.equal(await store.insert(messages[0] as Message), 'created');
+  });
+
+  it('sweeps delivery statuses, with their counts per status and per failure code', async () => {
+    const store = current();
+    const status = (i: number, word: string, codes: number[]): NewStatus => ({
+      message_id: `wamid.${i}`,
+      status: word,
+      ts: '2025-03-01T10:00:00Z',
+      recipient: '+16505551234',
+      errors: codes.map((code) => ({ code, title: `error ${code}` })),
+      category: null,
+      received_at: `2025-03-0${1 + (i % 2)}T00:00:00Z`,
+    });
+    const statuses = [
+      ...Array.from({ length: 6 }, (_, i) => status(i, 'sent', [])),
+      ...Array.from({ length: 4 }, (_, i) => status(i, 'delivered', [])),
+      ...Array.from({ length: 5 }, (_, i) => status(i, 'failed', i < 3 ? [131047, 131047] : [470])),
+    ];
+    await store.storeDelivery({ messages: [], statuses });
+    // received on the 1st: i even; the sweep of everything before the 2nd takes those
+    const kept = statuses.filter((_, i) => Number(statuses[i]?.message_id.slice(6)) % 2 === 1);
+    assert.deepEqual(await store.sweep('2025-03-02T00:00:00Z', { batch: 2 }), {
+      messages: 0,
+      statuses: statuses.length - kept.length,
+    });
+    const byStatus: Record<string, number> = { sent: 0, delivered: 0, read: 0, failed: 0 };
+    for (const s of kept) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+    const stats = await store.statusStats();
+    assert.deepEqual(stats.by_status, byStatus);
+    assert.deepEqual(
+      stats.failures,
+      [
+        { code: 131047, title: 'error 131047', count: 1 },
+        { code: 470, title: 'error 470', count: 1 },
+      ].sort((a, b) => b.count - a.count || a.code - b.code),
+    );
+    const page = await store.listStatuses({}, { limit: 100, offset: 0 });
+    assert.equal(page.total, kept.length);
+    await store.sweep('2030-01-01T00:00:00Z');
+    assert.deepEqual(await store.statusStats(), {
+      by_status: { sent: 0, delivered: 0, read: 0, failed: 0 },
+      failures: [],
+    });
   });
 
   it('agrees with a recount after random interleavings of inserts, sweeps and erasures', async () => {
