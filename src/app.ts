@@ -126,7 +126,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
   await app.register(exportRoutes, { store, readToken });
-  await app.register(eraseRoutes, { store, adminToken: options.adminToken ?? null });
+  await app.register(eraseRoutes, {
+    store,
+    adminToken: options.adminToken ?? null,
+    metrics: metrics.keeping,
+  });
   await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
   await app.register(statusesRoutes, { store, readToken });

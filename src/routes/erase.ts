@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ADMIN_401, ADMIN_403, requireAdminToken } from '../http/admin-token.js';
 import { DETAIL, HttpError, ValidationErrorBody } from '../http/errors.js';
+import type { KeepingMetrics } from '../http/keeping-metrics.js';
 import { documented, errorResponse, READ_UNAVAILABLE } from '../http/openapi.js';
 import { E164_PATTERN } from '../message.js';
 import type { Store } from '../store/store.js';
@@ -23,9 +24,13 @@ export interface EraseOptions {
   store: Store;
   /** ADMIN_TOKEN, or null: erasure is then off */
   adminToken: string | null;
+  metrics: KeepingMetrics;
 }
 
-const eraseRoutes: FastifyPluginAsyncTypebox<EraseOptions> = async (app, { store, adminToken }) => {
+const eraseRoutes: FastifyPluginAsyncTypebox<EraseOptions> = async (
+  app,
+  { store, adminToken, metrics },
+) => {
   const onRequest = requireAdminToken(adminToken);
   app.delete('/messages', {
     onRequest,
@@ -52,6 +57,7 @@ const eraseRoutes: FastifyPluginAsyncTypebox<EraseOptions> = async (app, { store
     preValidation: normaliseQuery,
     handler: async (request) => {
       const deleted = await store.erase({ from: request.query.from });
+      metrics.countErased(deleted);
       request.log.info({ erased: deleted, by: 'sender' }, 'messages erased');
       return { deleted };
     },
@@ -79,6 +85,7 @@ const eraseRoutes: FastifyPluginAsyncTypebox<EraseOptions> = async (app, { store
       handler: async (request) => {
         const messageId = (request.params as { message_id?: string }).message_id ?? 'export';
         const deleted = await store.erase({ messageId });
+        metrics.countErased(deleted);
         if (deleted === 0) throw new HttpError(404, DETAIL.messageNotFound);
         request.log.info({ erased: deleted, by: 'id' }, 'messages erased');
         return { deleted };

@@ -29,6 +29,8 @@ export interface SweepOptions {
   batch?: number;
   /** pause between two batches, so that the writes waiting get the database (default 0) */
   pauseMs?: number;
+  /** asked between batches: true ends the sweep early (the service is stopping) */
+  stopping?: () => boolean;
 }
 
 /** Rows per retention transaction by default: a few milliseconds of work. */
@@ -56,7 +58,7 @@ export async function sweepInBatches(
     for (;;) {
       const deleted = await run({ target: { kind, before }, limit, tombstone: false });
       result[key] += deleted;
-      if (deleted < limit) break;
+      if (deleted < limit || options.stopping?.() === true) break;
       await pause();
     }
   }
