@@ -204,6 +204,8 @@ export interface TestAppOptions {
   /** Standard Webhooks keys and clock; none by default */
   standardWebhooks?: StandardWebhooksOptions | null;
   readToken?: string | null;
+  /** ADMIN_TOKEN; none by default (erasure off) */
+  adminToken?: string | null;
   logLevel?: LogLevel;
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
@@ -224,6 +226,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     previousWebhookSecret: options.previousSecret ?? null,
     standardWebhooks: options.standardWebhooks ?? null,
     readToken: options.readToken ?? null,
+    adminToken: options.adminToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),

@@ -155,10 +155,15 @@ describe('OpenAPI docs', () => {
       '/health/live',
       '/health/ready',
       '/messages',
+      '/messages/export',
       '/messages/{message_id}',
       '/metrics',
       '/stats',
+      '/stats/daily',
+      '/stats/statuses',
+      '/statuses',
       '/webhook',
+      '/webhooks/whatsapp',
     ]);
     const webhook = doc.paths['/webhook'].post;
     assert.deepEqual(Object.keys(webhook.responses).sort(), [

@@ -8,8 +8,9 @@ import type { ListFilter, Store } from '../../src/store/store.js';
 import { byCodePoint, type StoreKind } from '../helpers.js';
 import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
+import { keepingContract } from './keeping.js';
 
-function msg(id: string, fields: Partial<Message> = {}): Message {
+export function msg(id: string, fields: Partial<Message> = {}): Message {
   return {
     message_id: id,
     from: '+919876543210',
@@ -23,7 +24,7 @@ function msg(id: string, fields: Partial<Message> = {}): Message {
 const everything = { limit: 100, offset: 0 };
 
 /** A small deterministic random number generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -356,6 +357,8 @@ export function storeContract(kind: StoreKind): void {
     it('reports itself healthy', async () => {
       assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });
     });
+
+    keepingContract(() => store);
 
     it('commits inserts still pending when closed', async () => {
       const pending = [store.insert(msg('p1')), store.insert(msg('p2'))];

@@ -16,6 +16,10 @@ export const MESSAGE_CTES = `
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
                          $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::text[], $12::text[], $13::text[])
+                 AS row (id, sender, recipient, ts, ts_us, text, folded, source, type,
+                         contact_name, reply_to, received_at, payload)
+    -- an erased id stores nothing again: its tombstone stays
+    WHERE NOT EXISTS (SELECT 1 FROM erased_messages AS erased WHERE erased.message_id = row.id)
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id, sender, ts_us
   ), senders AS (

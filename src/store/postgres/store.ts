@@ -1,13 +1,16 @@
 import pg from 'pg';
+import type { Position } from '../../cursor.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import type { SweepOptions, SweepResult } from '../delete-batch.js';
 import { readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import {
   type DayCount,
   type Delivery,
   type DeliveryOutcome,
+  type EraseTarget,
   type InsertOutcome,
   type ListFilter,
   type MessageDetails,
@@ -26,13 +29,16 @@ import {
   StoreUnavailableError,
 } from '../store.js';
 import { planTotal } from '../totals.js';
+import { deleteAll, erasure } from './erase.js';
 import { describeError } from './errors.js';
-import { escapeText, unescapeText } from './escape.js';
+import { escapeText } from './escape.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
+import { scanQuery, storedMessage } from './scan.js';
 import { literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
 import { StartUp } from './startup.js';
 import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
+import { sweep } from './sweep.js';
 import { type Insert, writeDelivery, writeMessages } from './writes.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
@@ -192,17 +198,19 @@ export class PostgresStore implements Store {
       counting,
       this.query<StoredMessage>({ text: pageSql, values }),
     ]);
-    const rows = listed.rows.map(
-      (row): StoredMessage => ({
-        message_id: unescapeText(row.message_id),
-        from: row.from,
-        to: row.to,
-        ts: row.ts,
-        text: row.text === null ? null : unescapeText(row.text),
-      }),
-    );
+    const rows = listed.rows.map(storedMessage);
     const more = rows.length > page.limit;
     return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+  }
+
+  async scan(
+    filter: ListFilter,
+    after: Position | undefined,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    this.refuseIfUnusable();
+    const { rows } = await this.query<StoredMessage>(scanQuery(filter, after, limit));
+    return rows.map(storedMessage);
   }
 
   async listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
@@ -257,6 +265,16 @@ export class PostgresStore implements Store {
       first_message_ts: row?.first_ts ?? null,
       last_message_ts: row?.last_ts ?? null,
     };
+  }
+
+  erase(target: EraseTarget): Promise<number> {
+    const refused = this.unusable();
+    return refused === null ? deleteAll(this.pool, erasure(target)) : Promise.reject(refused);
+  }
+
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult | null> {
+    const refused = this.unusable();
+    return refused === null ? sweep(this.pool, before, options) : Promise.reject(refused);
   }
 
   // ---- health and shutdown ----

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Position } from '../../cursor.js';
 import type {
   DayCount,
   ListFilter,
@@ -10,6 +11,7 @@ import type {
   StatusPage,
   StatusPageRequest,
   StatusStats,
+  StoredMessage,
 } from '../store.js';
 import { SqliteReader } from './reader.js';
 import { Thread, threadModule } from './thread.js';
@@ -19,6 +21,7 @@ const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 
 export type ReadRequest =
   | { type: 'list'; filter: ListFilter; page: Page }
+  | { type: 'scan'; filter: ListFilter; after: Position | undefined; limit: number }
   | { type: 'stats' }
   | { type: 'get'; messageId: string }
   | { type: 'statuses'; filter: StatusFilter; page: StatusPageRequest }
@@ -27,6 +30,7 @@ export type ReadRequest =
 
 interface Answers {
   list: MessagePage;
+  scan: StoredMessage[];
   stats: Stats;
   get: MessageRecord | null;
   statuses: StatusPage;
@@ -41,6 +45,8 @@ export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyo
   switch (request.type) {
     case 'list':
       return reader.list(request.filter, request.page);
+    case 'scan':
+      return reader.scan(request.filter, request.after, request.limit);
     case 'stats':
       return reader.stats();
     case 'get':

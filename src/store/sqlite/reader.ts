@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Position } from '../../cursor.js';
 import {
   type DayCount,
   type ListFilter,
@@ -76,6 +77,33 @@ export class SqliteReader {
       const more = rows.length > page.limit;
       return { data: more ? rows.slice(0, page.limit) : rows, total, more };
     });
+  }
+
+  /** See Store.scan: a keyset walk in list order; `q` is checked row by row as the walk goes. */
+  scan(filter: ListFilter, after: Position | undefined, limit: number): StoredMessage[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.from !== undefined) {
+      where.push('sender = ?');
+      params.push(filter.from);
+    }
+    if (filter.since !== undefined) {
+      where.push('ts_us >= ?');
+      params.push(filter.since);
+    }
+    if (filter.q !== undefined) {
+      where.push('instr(text_folded, ?) > 0');
+      params.push(filter.q);
+    }
+    if (after !== undefined) {
+      where.push('(ts_us, message_id) > (?, ?)');
+      params.push(after.instant, after.messageId);
+    }
+    return this.statement(
+      `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
+       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+       ORDER BY ts_us, message_id LIMIT ?`,
+    ).all(...params, limit) as StoredMessage[];
   }
 
   /** Messages the filter's `from` and `since` keep, from the totals kept (see totals.ts). */

@@ -1,26 +1,36 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import {
+  type DeleteBatch,
+  type SweepOptions,
+  type SweepResult,
+  sweepInBatches,
+} from '../delete-batch.js';
 import { detailsOf } from '../records.js';
-import type {
-  DayCount,
-  Delivery,
-  DeliveryOutcome,
-  InsertOutcome,
-  ListFilter,
-  MessageDetails,
-  MessagePage,
-  MessageRecord,
-  Page,
-  Stats,
-  StatusFilter,
-  StatusPage,
-  StatusPageRequest,
-  StatusStats,
-  Store,
-  StoreHealth,
+import {
+  type DayCount,
+  type Delivery,
+  type DeliveryOutcome,
+  ERASE_BATCH,
+  type EraseTarget,
+  type InsertOutcome,
+  type ListFilter,
+  type MessageDetails,
+  type MessagePage,
+  type MessageRecord,
+  type Page,
+  type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
+  type Store,
+  type StoredMessage,
+  type StoreHealth,
 } from '../store.js';
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
@@ -139,10 +149,44 @@ export class SqliteStore implements Store {
     });
   }
 
+  scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]> {
+    return this.readers.read({ type: 'scan', filter, after, limit }).catch((error) => {
+      throw classify(error);
+    });
+  }
+
   stats(): Promise<Stats> {
     return this.readers.read({ type: 'stats' }).catch((error) => {
       throw classify(error);
     });
+  }
+
+  async erase(target: EraseTarget): Promise<number> {
+    const batch: DeleteBatch = {
+      target:
+        'from' in target
+          ? { kind: 'sender', from: target.from }
+          : { kind: 'id', messageId: target.messageId },
+      limit: ERASE_BATCH,
+      tombstone: true,
+    };
+    let erased = 0;
+    for (;;) {
+      const deleted = await this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+      erased += deleted;
+      if (deleted < batch.limit) return erased;
+    }
+  }
+
+  /** One process owns a SQLite file's writes: its sweep always runs (through the writer). */
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult> {
+    const run = (batch: DeleteBatch) =>
+      this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+    return sweepInBatches(run, before, options);
   }
 
   async check(): Promise<StoreHealth> {

@@ -1,4 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { DeleteBatch } from '../delete-batch.js';
+import { SqliteDeleter } from './erase.js';
+import { SqliteStatusDeleter } from './sweep.js';
 import { Thread, threadModule } from './thread.js';
 import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
@@ -9,6 +12,8 @@ const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 export interface WriterChannel {
   /** Commits `rows`; resolves with an outcome per row once the batch is on disk. */
   write(rows: WriteItem[]): Promise<WriteOutcome[]>;
+  /** Deletes one batch in a transaction of its own; resolves with how many rows went. */
+  delete(batch: DeleteBatch): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -17,11 +22,19 @@ export class InlineWriter implements WriterChannel {
   private readonly writer: IndexingWriter;
 
   constructor(db: Database.Database) {
-    this.writer = new IndexingWriter(new SqliteWriter(db));
+    this.writer = new IndexingWriter(
+      new SqliteWriter(db),
+      new SqliteDeleter(db),
+      new SqliteStatusDeleter(db),
+    );
   }
 
   async write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.writer.write(rows);
+  }
+
+  async delete(batch: DeleteBatch): Promise<number> {
+    return this.writer.delete(batch);
   }
 
   async close(): Promise<void> {
@@ -43,6 +56,10 @@ export class ThreadWriter implements WriterChannel {
 
   write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.thread.request({ type: 'write', rows });
+  }
+
+  delete(batch: DeleteBatch): Promise<number> {
+    return this.thread.request({ type: 'delete', batch });
   }
 
   close(): Promise<void> {

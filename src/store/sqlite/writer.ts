@@ -2,9 +2,12 @@ import type Database from 'better-sqlite3';
 import { fold } from '../../fold.js';
 import { dayOf, hourOf, parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
+import type { DeleteBatch } from '../delete-batch.js';
 import type { DeliveryOutcome, InsertOutcome, MessageDetails } from '../store.js';
 import { BUSY_TIMEOUT_MS } from './connection.js';
+import type { SqliteDeleter } from './erase.js';
 import { type StatusRow, StatusWriter } from './statuses.js';
+import type { SqliteStatusDeleter } from './sweep.js';
 
 /**
  * Everything that writes to the SQLite file, on one connection: insert batches (with the totals
@@ -44,7 +47,7 @@ export type WriteItem = Row | DeliveryItem;
 export type WriteOutcome = InsertOutcome | DeliveryOutcome;
 
 export class SqliteWriter {
-  private readonly insertRow: Database.Statement;
+  private readonly insertRow: { run(row: Row): Database.RunResult };
   private readonly addSender: Database.Statement;
   private readonly addHour: Database.Statement;
   private readonly addSenderDay: Database.Statement;
@@ -59,12 +62,18 @@ export class SqliteWriter {
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
-    this.insertRow = db.prepare(
-      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+    // seq above every seq ever used (message_seq.floor: the highest one deleted), and nothing
+    // for an erased id (erased_messages: its tombstone)
+    const insertRow = db.prepare(
+      `INSERT INTO messages (seq, message_id, sender, recipient, ts, ts_us, text, text_folded,
                              source, type, contact_name, reply_to, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       SELECT max((SELECT coalesce(max(seq), 0) FROM messages),
+                  (SELECT floor FROM message_seq WHERE id = 1)) + 1,
+              ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?)
        ON CONFLICT (message_id) DO NOTHING`,
     );
+    this.insertRow = { run: (row: Row) => insertRow.run(...row, row[0]) };
     this.addSender = db
       .prepare(
         `INSERT INTO sender_counts (sender, messages) VALUES (?, ?)
@@ -207,8 +216,25 @@ export class IndexingWriter {
   private generation = 0;
   private stopped = false;
 
-  constructor(private readonly writer: SqliteWriter) {
+  constructor(
+    private readonly writer: SqliteWriter,
+    private readonly deleter: SqliteDeleter,
+    private readonly statusDeleter: SqliteStatusDeleter,
+  ) {
     this.schedule();
+  }
+
+  /** Deletes one batch of messages or statuses in its own transaction; returns how many went. */
+  delete(batch: DeleteBatch): number {
+    this.generation++;
+    try {
+      const { target } = batch;
+      return target.kind === 'statuses-received-before'
+        ? this.statusDeleter.delete(target.before, batch.limit)
+        : this.deleter.delete(batch);
+    } finally {
+      this.schedule();
+    }
   }
 
   write(items: WriteItem[]): WriteOutcome[] {
