@@ -3,7 +3,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
-import { readMigrations } from '../migrations.js';
+import { latestVersion, readMigrations } from '../migrations.js';
 import {
   type InsertOutcome,
   type ListFilter,
@@ -95,7 +95,7 @@ export class PostgresStore implements Store {
       maxBatch: MAX_BATCH_ROWS,
     });
     const migrations = readMigrations('postgres');
-    this.latestVersion = migrations.length;
+    this.latestVersion = latestVersion(migrations);
     this.startUp = new StartUp(
       async () => {
         const applied = await migrate(

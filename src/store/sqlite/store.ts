@@ -5,6 +5,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { CountCache, filterKey } from '../count-cache.js';
 import type {
   InsertOutcome,
   ListFilter,
@@ -17,12 +18,16 @@ import type {
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
+import { SqliteReader } from './reader.js';
 import { InlineReaders, type ReaderChannel, ThreadReaders } from './reader-channel.js';
 import type { Row } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
-/** Reader threads of a file database: one can run a long search while another answers pages. */
-const READERS = 2;
+/**
+ * Reader threads of a file database: one for queries that only read a few index pages, one for
+ * searches whose total must be counted from scratch (see reader-channel.ts).
+ */
+const READER_LANES = { light: 1, heavy: 1 };
 
 /**
  * Batches sent to the writer and not answered yet, at most: the writer then always has the next
@@ -55,6 +60,12 @@ export class SqliteStore implements Store {
   private readonly inserts: BatchQueue<Row, InsertOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
+  /** exact search totals, topped up by the readers (see ../count-cache.ts) */
+  private readonly counts = new CountCache<number>();
+  /** GET /stats on this thread's connection, kept until any connection commits (file only) */
+  private readonly statsReader: SqliteReader | null;
+  private keptStats: { version: number; stats: Stats } | null = null;
+  private readonly dataVersion: Database.Statement;
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
@@ -62,7 +73,11 @@ export class SqliteStore implements Store {
     this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : CHECKS_CACHE_KIB);
     this.latestVersion = migrate(this.db);
     this.writer = memory ? new InlineWriter(this.db) : new ThreadWriter(options.path);
-    this.readers = memory ? new InlineReaders(this.db) : new ThreadReaders(options.path, READERS);
+    this.readers = memory
+      ? new InlineReaders(this.db)
+      : new ThreadReaders(options.path, READER_LANES);
+    this.statsReader = memory ? null : new SqliteReader(this.db);
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.inserts = new BatchQueue({
       write: (rows) =>
         this.writer.write(rows).catch((error) => {
@@ -92,16 +107,34 @@ export class SqliteStore implements Store {
     ]);
   }
 
-  list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    return this.readers.read({ type: 'list', filter, page }).catch((error) => {
+  async list(filter: ListFilter, page: Page): Promise<MessagePage> {
+    const key = filter.q === undefined ? null : filterKey(filter);
+    const kept = key === null ? undefined : this.counts.get(key);
+    const lane = key !== null && kept === undefined ? 'heavy' : 'light';
+    try {
+      const answer = await this.readers.read({ type: 'list', filter, page, kept }, lane);
+      if (key !== null && answer.kept !== undefined) this.counts.set(key, answer.kept);
+      return { data: answer.data, total: answer.total, more: answer.more };
+    } catch (error) {
       throw classify(error);
-    });
+    }
   }
 
-  stats(): Promise<Stats> {
-    return this.readers.read({ type: 'stats' }).catch((error) => {
+  /**
+   * A file database answers on this thread (about 0.1 ms), and keeps the answer until any
+   * connection, this process's writer or another process, commits: SQLite's data_version says so.
+   */
+  async stats(): Promise<Stats> {
+    try {
+      if (this.statsReader === null) return await this.readers.read({ type: 'stats' }, 'light');
+      const version = this.dataVersion.get() as number;
+      if (this.keptStats?.version !== version) {
+        this.keptStats = { version, stats: this.statsReader.stats() };
+      }
+      return this.keptStats.stats;
+    } catch (error) {
       throw classify(error);
-    });
+    }
   }
 
   async check(): Promise<StoreHealth> {
