@@ -32,6 +32,7 @@ export function filterKey(filter: ListFilter): string {
 
 export class CountCache<W> {
   private readonly entries = new Map<string, KeptCount<W>>();
+  private readonly counting = new Map<string, Promise<unknown>>();
 
   constructor(private readonly capacity = KEPT_FILTERS) {}
 
@@ -71,6 +72,35 @@ export class CountCache<W> {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /**
+   * Runs `read` with the total kept for `key`. A read that would count from scratch while another
+   * one already counts the same filter waits for that count instead and tops it up: fifty clients
+   * asking for one new word cost one count, not fifty. `read` gets the kept total (undefined: it
+   * must count) and says what to keep.
+   */
+  async read<T extends { kept?: KeptCount<W> }>(
+    key: string,
+    read: (kept: KeptCount<W> | undefined) => Promise<T>,
+  ): Promise<T> {
+    let kept = this.get(key);
+    const other = kept === undefined ? this.counting.get(key) : undefined;
+    if (other !== undefined) {
+      await other.catch(() => undefined);
+      kept = this.get(key);
+    }
+    const answer = read(kept);
+    if (kept === undefined) {
+      this.counting.set(key, answer);
+      answer.then(
+        () => this.counting.get(key) === answer && this.counting.delete(key),
+        () => this.counting.get(key) === answer && this.counting.delete(key),
+      );
+    }
+    const value = await answer;
+    if (value.kept !== undefined) this.set(key, value.kept);
+    return value;
   }
 }
 

@@ -161,7 +161,8 @@ describe('PostgresStore', { skip: POSTGRES_SKIP }, () => {
     await withClient(url, (client) =>
       client.query(
         `INSERT INTO ${schema}.schema_migrations (version, name)
-         SELECT v, 'x' FROM generate_series(1, ${MIGRATIONS.length}) AS v`,
+         SELECT unnest($1::int[]), 'x'`,
+        [MIGRATIONS.map(({ version }) => version)],
       ),
     );
     assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });

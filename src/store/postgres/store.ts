@@ -3,7 +3,9 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
 import { latestVersion, readMigrations } from '../migrations.js';
+import { Semaphore } from '../semaphore.js';
 import {
   type InsertOutcome,
   type ListFilter,
@@ -16,12 +18,12 @@ import {
   type StoreLogger,
   StoreUnavailableError,
 } from '../store.js';
-import { planTotal } from '../totals.js';
 import { describeError } from './errors.js';
 import { escapeText, unescapeText } from './escape.js';
+import { listQuery, type Snapshot } from './list.js';
 import { migrate } from './migrate.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
-import { INSERT_SQL, literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
+import { INSERT_SQL, STATS_SQL } from './sql.js';
 import { StartUp } from './startup.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
@@ -65,6 +67,10 @@ export class PostgresStore implements Store {
   private readonly startUp: StartUp;
   private readonly inserts: BatchQueue<Insert, InsertOutcome>;
   private closed = false;
+  /** exact search totals, topped up by each list (see ../count-cache.ts) */
+  private readonly counts = new CountCache<Snapshot>();
+  /** searches counted from scratch: they never hold more than half the pool */
+  private readonly heavy: Semaphore;
   private closing: Promise<void> | null = null;
 
   /** See StartUp.started: openStore awaits it. */
@@ -89,6 +95,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
+    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / 2)));
     this.inserts = new BatchQueue({
       write: (batch) => this.write(batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
@@ -177,58 +184,43 @@ export class PostgresStore implements Store {
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
     const refused = this.unusable();
     if (refused !== null) throw refused;
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const param = (value: unknown): string => {
-      values.push(value);
-      return `$${values.length}`;
-    };
-    if (filter.from !== undefined) where.push(`sender = ${param(filter.from)}`);
-    if (filter.since !== undefined) where.push(`ts_us >= ${param(String(filter.since))}::bigint`);
-    // LIKE with every special character escaped, so that the trigram index can serve it:
-    // %, _ and \ in q are ordinary characters
-    if (filter.q !== undefined) {
-      where.push(`text_folded LIKE ${param(`%${literal(escapeText(filter.q))}%`)}`);
-    }
-    const counting =
-      filter.q === undefined
-        ? this.number(totalQuery(planTotal(filter)))
-        : this.number({
-            text: `SELECT count(*) AS n FROM messages ${whereClause(where)}`,
-            values: [...values],
-          });
-    if (page.after !== undefined) {
-      where.push(
-        `(ts_us, message_id) > (${param(String(page.after.instant))}::bigint, ` +
-          `${param(escapeText(page.after.messageId))}::text COLLATE "C")`,
-      );
-    }
-    const pageSql = `
-      SELECT ${MESSAGE_COLUMNS} FROM messages
-      ${whereClause(where)}
-      ORDER BY ts_us, message_id
-      LIMIT ${param(page.limit + 1)}::integer OFFSET ${param(String(page.offset))}::bigint`;
-    const [total, listed] = await Promise.all([
-      counting,
-      this.query<StoredMessage>({ text: pageSql, values }),
-    ]);
-    const rows = listed.rows.map(
-      (row): StoredMessage => ({
-        message_id: unescapeText(row.message_id),
-        from: row.from,
-        to: row.to,
-        ts: row.ts,
-        text: row.text === null ? null : unescapeText(row.text),
-      }),
-    );
-    const more = rows.length > page.limit;
-    return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+    if (filter.q === undefined) return this.listed(filter, page);
+    return this.counts.read(filterKey(filter), (kept) => this.listed(filter, page, kept));
   }
 
-  /** The number a one-row, one-column `n` query returns. */
-  private async number(query: { text: string; values: unknown[] }): Promise<number> {
-    const { rows } = await this.query<{ n: string | null }>(query);
-    return Number(rows[0]?.n ?? 0);
+  /** One statement: the page and its total (see list.ts); a search count from scratch is heavy. */
+  private async listed(
+    filter: ListFilter,
+    page: Page,
+    kept?: KeptCount<Snapshot>,
+  ): Promise<MessagePage & { kept?: KeptCount<Snapshot> }> {
+    const query = listQuery(filter, page, kept);
+    const run = () =>
+      this.query<StoredMessage & { epoch: string; snapshot: string; total: string }>(query);
+    const { rows } = await (query.heavy ? this.heavy.run(run) : run());
+    const head = rows[0];
+    const total = Number(head?.total ?? 0);
+    const data = rows
+      .filter((row) => row.message_id !== null)
+      .map(
+        (row): StoredMessage => ({
+          message_id: unescapeText(row.message_id),
+          from: row.from,
+          to: row.to,
+          ts: row.ts,
+          text: row.text === null ? null : unescapeText(row.text),
+        }),
+      );
+    const more = data.length > page.limit;
+    const answer: MessagePage & { kept?: KeptCount<Snapshot> } = {
+      data: more ? data.slice(0, page.limit) : data,
+      total,
+      more,
+    };
+    if (filter.q !== undefined && head !== undefined) {
+      answer.kept = { epoch: Number(head.epoch), watermark: head.snapshot, count: total };
+    }
+    return answer;
   }
 
   async stats(): Promise<Stats> {

@@ -108,12 +108,16 @@ export class SqliteStore implements Store {
   }
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    const key = filter.q === undefined ? null : filterKey(filter);
-    const kept = key === null ? undefined : this.counts.get(key);
-    const lane = key !== null && kept === undefined ? 'heavy' : 'light';
     try {
-      const answer = await this.readers.read({ type: 'list', filter, page, kept }, lane);
-      if (key !== null && answer.kept !== undefined) this.counts.set(key, answer.kept);
+      const answer =
+        filter.q === undefined
+          ? await this.readers.read({ type: 'list', filter, page }, 'light')
+          : await this.counts.read(filterKey(filter), (kept) =>
+              this.readers.read(
+                { type: 'list', filter, page, kept },
+                kept === undefined ? 'heavy' : 'light',
+              ),
+            );
       return { data: answer.data, total: answer.total, more: answer.more };
     } catch (error) {
       throw classify(error);
