@@ -92,6 +92,11 @@ export class PostgresStore implements Store {
     });
     // An idle connection that breaks (server restart, pg_terminate_backend) is reported here;
     // the pool has already dropped it. Without a listener the process would crash.
+    // JIT compiling costs 10-25 ms per statement whose estimate looks large (a search), more
+    // than running those statements takes once their totals are kept
+    this.pool.on('connect', (client) => {
+      client.query('SET jit = off').catch(() => undefined);
+    });
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
