@@ -5,9 +5,10 @@ import { fold } from '../../src/fold.js';
 import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
-import { byCodePoint, type StoreKind } from '../helpers.js';
+import { byCodePoint, type Remove, type StoreKind } from '../helpers.js';
 import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
+import { keptTotalsContract } from './contract-totals.js';
 import { keepingContract } from './keeping.js';
 
 export function msg(id: string, fields: Partial<Message> = {}): Message {
@@ -116,10 +117,13 @@ export function storeContract(kind: StoreKind): void {
   describe(`Store contract (${kind.name})`, { skip: kind.skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let remove: Remove | undefined;
     beforeEach(async () => {
-      ({ store, cleanup } = await kind.open());
+      ({ store, cleanup, remove } = await kind.open());
     });
     afterEach(() => cleanup());
+
+    keptTotalsContract(() => ({ store, remove }));
 
     it('reports created, then duplicate, keeping the first version', async () => {
       assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');

@@ -1,5 +1,4 @@
 import { TOP_SENDERS } from '../store.js';
-import type { TotalPlan } from '../totals.js';
 
 /** The SQL text of the PostgreSQL store. */
 
@@ -98,34 +97,6 @@ export const MESSAGE_COLUMNS = 'message_id, sender AS "from", recipient AS "to",
 export const RECORD_SQL = `
   SELECT ${MESSAGE_COLUMNS}, source, type, contact_name, reply_to, received_at, payload
   FROM messages WHERE message_id = $1`;
-
-/** The statement that answers a total from the kept totals, and its parameters. */
-export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {
-  switch (plan.kind) {
-    case 'all':
-      return { text: 'SELECT messages AS n FROM message_totals WHERE id = 1', values: [] };
-    case 'sender':
-      return {
-        text: 'SELECT messages AS n FROM sender_counts WHERE sender = $1',
-        values: [plan.from],
-      };
-    case 'since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE ts_us >= $2::bigint AND ts_us < $3::bigint) AS n`,
-        values: [String(plan.period), String(plan.since), String(plan.end)],
-      };
-    case 'sender-since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM sender_day_counts
-                       WHERE sender = $1 AND day > $2::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE sender = $1 AND ts_us >= $3::bigint AND ts_us < $4::bigint) AS n`,
-        values: [plan.from, String(plan.period), String(plan.since), String(plan.end)],
-      };
-  }
-}
 
 /** `text` as a LIKE pattern matching itself only: %, _ and the escape character \ escaped. */
 export function literal(text: string): string {

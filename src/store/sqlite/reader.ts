@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
+import { type KeptCount, topUp } from '../count-cache.js';
 import {
   type DayCount,
   type ListFilter,
@@ -17,6 +18,11 @@ import {
 import { planTotal } from '../totals.js';
 import { SqliteSearch } from './search.js';
 import { SqliteStatusReader } from './status-reader.js';
+
+/** A page, and for a search the total as it may be kept (see ../count-cache.ts). */
+export interface ListAnswer extends MessagePage {
+  kept?: KeptCount<number>;
+}
 
 /**
  * The queries of GET /messages and GET /stats, on one SQLite connection. Each runs on one
@@ -47,7 +53,8 @@ export class SqliteReader {
     return statement;
   }
 
-  list(filter: ListFilter, page: Page): MessagePage {
+  /** `kept`: the search total kept for this filter, if any; topped up or counted again. */
+  list(filter: ListFilter, page: Page, kept?: KeptCount<number>): ListAnswer {
     return this.snapshot(() => {
       const { from, since, q } = filter;
       const where: string[] = [];
@@ -60,8 +67,9 @@ export class SqliteReader {
         where.push('ts_us >= ?');
         params.push(since);
       }
-      const kept = this.count(filter);
-      const total = q === undefined ? kept : this.search.count(q, where, params);
+      const filtered = this.count(filter);
+      const counted = q === undefined ? undefined : this.searchTotal(q, where, params, kept);
+      const total = counted?.count ?? filtered;
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
         params.push(page.after.instant, page.after.messageId);
@@ -73,9 +81,18 @@ export class SqliteReader {
                ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
                ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
             ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
-          : this.search.page(q, { total, kept }, where, params, page.limit + 1, page.offset);
+          : this.search.page(
+              q,
+              { total, kept: filtered },
+              where,
+              params,
+              page.limit + 1,
+              page.offset,
+            );
       const more = rows.length > page.limit;
-      return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+      const answer: ListAnswer = { data: more ? rows.slice(0, page.limit) : rows, total, more };
+      if (counted !== undefined) answer.kept = counted;
+      return answer;
     });
   }
 
@@ -104,6 +121,27 @@ export class SqliteReader {
        ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
        ORDER BY ts_us, message_id LIMIT ?`,
     ).all(...params, limit) as StoredMessage[];
+  }
+
+  /**
+   * The search total: `kept` topped up with the rows after its watermark (seq), or counted. Runs
+   * inside the list's snapshot, where max(seq) bounds every row counted.
+   */
+  private searchTotal(
+    q: string,
+    where: string[],
+    params: unknown[],
+    kept: KeptCount<number> | undefined,
+  ): KeptCount<number> {
+    const now = this.statement(
+      `SELECT (SELECT epoch FROM change_epoch WHERE id = 1) AS epoch,
+              (SELECT coalesce(max(seq), 0) FROM messages) AS watermark`,
+    ).get() as { epoch: number; watermark: number };
+    const { epoch, watermark, count } = topUp(kept, now, {
+      all: () => this.search.count(q, where, params),
+      after: (seq) => this.search.countAfter(seq, q, where, params),
+    });
+    return { epoch, watermark, count };
   }
 
   /** Messages the filter's `from` and `since` keep, from the totals kept (see totals.ts). */

@@ -71,6 +71,16 @@ export class SqliteSearch {
     );
   }
 
+  /** Like count(), only over the messages with seq > `seq` (a primary key range). */
+  countAfter(seq: number, q: string, where: string[], params: unknown[]): number {
+    return this.statement(
+      `SELECT count(*) FROM messages NOT INDEXED
+       WHERE seq > ? AND instr(text_folded, ?) > 0${and(where)}`,
+    )
+      .pluck()
+      .get(seq, q, ...params) as number;
+  }
+
   /**
    * One page of those messages, in list order. `total` is what count() returned, `kept` how many
    * messages the other filters keep.

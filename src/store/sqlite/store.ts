@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { CountCache, filterKey } from '../count-cache.js';
 import {
   type DeleteBatch,
   type SweepOptions,
@@ -35,8 +36,10 @@ import {
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
+import { SqliteReader } from './reader.js';
 import {
   InlineReaders,
+  type Lane,
   type ReaderChannel,
   type ReadRequest,
   ThreadReaders,
@@ -45,8 +48,11 @@ import { statusRowOf } from './statuses.js';
 import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
-/** Reader threads of a file database: one can run a long search while another answers pages. */
-const READERS = 2;
+/**
+ * Reader threads of a file database: one for queries that only read a few index pages, one for
+ * searches whose total must be counted from scratch (see reader-channel.ts).
+ */
+const READER_LANES = { light: 1, heavy: 1 };
 
 /**
  * Batches sent to the writer and not answered yet, at most: the writer then always has the next
@@ -79,6 +85,12 @@ export class SqliteStore implements Store {
   private readonly inserts: BatchQueue<WriteItem, WriteOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
+  /** exact search totals, topped up by the readers (see ../count-cache.ts) */
+  private readonly counts = new CountCache<number>();
+  /** GET /stats on this thread's connection, kept until any connection commits (file only) */
+  private readonly statsReader: SqliteReader | null;
+  private keptStats: { version: number; stats: Stats } | null = null;
+  private readonly dataVersion: Database.Statement;
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
@@ -86,7 +98,11 @@ export class SqliteStore implements Store {
     this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : CHECKS_CACHE_KIB);
     this.latestVersion = migrate(this.db);
     this.writer = memory ? new InlineWriter(this.db) : new ThreadWriter(options.path);
-    this.readers = memory ? new InlineReaders(this.db) : new ThreadReaders(options.path, READERS);
+    this.readers = memory
+      ? new InlineReaders(this.db)
+      : new ThreadReaders(options.path, READER_LANES);
+    this.statsReader = memory ? null : new SqliteReader(this.db);
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.inserts = new BatchQueue({
       write: (rows) =>
         this.writer.write(rows).catch((error) => {
@@ -131,34 +147,56 @@ export class SqliteStore implements Store {
     return this.read({ type: 'daily', days, ...(from === undefined ? {} : { from }) });
   }
 
-  private read<R extends ReadRequest>(request: R) {
-    return this.readers.read(request).catch((error) => {
+  private read<R extends ReadRequest>(request: R, lane: Lane = 'light') {
+    return this.readers.read(request, lane).catch((error) => {
       throw classify(error);
     });
   }
 
   get(messageId: string): Promise<MessageRecord | null> {
-    return this.readers.read({ type: 'get', messageId }).catch((error) => {
-      throw classify(error);
-    });
+    return this.read({ type: 'get', messageId });
   }
 
-  list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    return this.readers.read({ type: 'list', filter, page }).catch((error) => {
+  async list(filter: ListFilter, page: Page): Promise<MessagePage> {
+    try {
+      const answer =
+        filter.q === undefined
+          ? await this.readers.read({ type: 'list', filter, page }, 'light')
+          : await this.counts.read(filterKey(filter), (kept) =>
+              this.readers.read(
+                { type: 'list', filter, page, kept },
+                kept === undefined ? 'heavy' : 'light',
+              ),
+            );
+      return { data: answer.data, total: answer.total, more: answer.more };
+    } catch (error) {
       throw classify(error);
-    });
+    }
   }
 
+  /** An export's keyset walk: light, unless `q` makes it check rows one by one. */
   scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]> {
-    return this.readers.read({ type: 'scan', filter, after, limit }).catch((error) => {
-      throw classify(error);
-    });
+    return this.read(
+      { type: 'scan', filter, after, limit },
+      filter.q === undefined ? 'light' : 'heavy',
+    );
   }
 
-  stats(): Promise<Stats> {
-    return this.readers.read({ type: 'stats' }).catch((error) => {
+  /**
+   * A file database answers on this thread (about 0.1 ms), and keeps the answer until any
+   * connection, this process's writer or another process, commits: SQLite's data_version says so.
+   */
+  async stats(): Promise<Stats> {
+    try {
+      if (this.statsReader === null) return await this.readers.read({ type: 'stats' }, 'light');
+      const version = this.dataVersion.get() as number;
+      if (this.keptStats?.version !== version) {
+        this.keptStats = { version, stats: this.statsReader.stats() };
+      }
+      return this.keptStats.stats;
+    } catch (error) {
       throw classify(error);
-    });
+    }
   }
 
   async erase(target: EraseTarget): Promise<number> {
