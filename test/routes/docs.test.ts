@@ -158,7 +158,11 @@ describe('OpenAPI docs', () => {
       '/messages/{message_id}',
       '/metrics',
       '/stats',
+      '/stats/daily',
+      '/stats/statuses',
+      '/statuses',
       '/webhook',
+      '/webhooks/whatsapp',
     ]);
     const webhook = doc.paths['/webhook'].post;
     assert.deepEqual(Object.keys(webhook.responses).sort(), [
@@ -292,7 +296,9 @@ describe('OpenAPI docs', () => {
         assert.ok(schema !== undefined, `${where} documents a JSON body`);
         // the readiness probe's 503 is its report, not an error
         const expected =
-          path === '/health/ready' && status === '503' ? ['status', 'checks'] : ['detail'];
+          path === '/health/ready' && status === '503'
+            ? ['status', 'checks', 'sources']
+            : ['detail'];
         assert.deepEqual(schema.required, expected, where);
       }
     }
