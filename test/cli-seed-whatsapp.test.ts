@@ -104,7 +104,11 @@ for (const kind of stores) {
 
 describe('cli seed for WhatsApp: usage errors', () => {
   const mistakes: [string, string[], RegExp][] = [
-    ['--statuses and --count', ['--statuses', '5', '--count', '5'], /either --count N or --file FILE, or --statuses N/],
+    [
+      '--statuses and --count',
+      ['--statuses', '5', '--count', '5'],
+      /either --count N or --file FILE, or --statuses N/,
+    ],
     ['--statuses not a number', ['--statuses', 'many'], /--statuses must be a whole number/],
     ['--whatsapp with --file', ['--whatsapp', '--file', 'x.jsonl'], /--whatsapp goes with --count/],
     ['--whatsapp alone', ['--whatsapp'], /either --count N or --file FILE, or --statuses N/],
