@@ -4,11 +4,13 @@ import { UsageError } from './usage.js';
 
 const MAX_COUNT = 99_999_999;
 
-/** --count: a whole number from 0 to MAX_COUNT. */
-export function parseCount(value: string): number {
+/** --count (or another option's N): a whole number from 0 to MAX_COUNT. */
+export function parseCount(value: string, option = 'count'): number {
   const count = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (!(count <= MAX_COUNT)) {
-    throw new UsageError(`--count must be a whole number from 0 to ${MAX_COUNT}, not '${value}'`);
+    throw new UsageError(
+      `--${option} must be a whole number from 0 to ${MAX_COUNT}, not '${value}'`,
+    );
   }
   return count;
 }

@@ -7,6 +7,7 @@ import { type LineSource, openLines } from './input.js';
 import { parseLine } from './lines.js';
 import { parseCount, parseSeed } from './options.js';
 import { type Progress, progress } from './progress.js';
+import { seedStatuses, seedWhatsAppMessages } from './seed-whatsapp.js';
 import { env, Failure, parse, UsageError } from './usage.js';
 
 /**
@@ -21,6 +22,8 @@ const SHOWN_PROBLEMS = 10;
 
 const OPTIONS = {
   count: { type: 'string' },
+  statuses: { type: 'string' },
+  whatsapp: { type: 'boolean' },
   file: { type: 'string' },
   seed: { type: 'string' },
   'database-url': { type: 'string' },
@@ -142,17 +145,23 @@ function summary(counts: Counts, started: number): string {
 }
 
 /**
- * `seed (--count N [--seed S] | --file FILE) [--database-url URL]`: loads messages straight
- * into the store. 1 when a line was invalid or the database failed.
+ * `seed (--count N [--seed S] [--whatsapp] | --file FILE | --statuses N [--seed S])
+ * [--database-url URL]`: loads messages (or delivery statuses) straight into the store.
+ * 1 when a line was invalid or the database failed.
  */
 export async function runSeed(args: string[]): Promise<number> {
   const { values } = parse(args, OPTIONS, 0);
-  if ((values.count === undefined) === (values.file === undefined)) {
-    throw new UsageError('seed needs either --count N or --file FILE');
+  const given = [values.count, values.file, values.statuses].filter((v) => v !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError('seed needs either --count N or --file FILE, or --statuses N');
   }
   if (values.file !== undefined && values.seed !== undefined) {
-    throw new UsageError('--seed goes with --count, not with --file');
+    throw new UsageError('--seed goes with --count or --statuses, not with --file');
   }
+  if (values.whatsapp === true && values.count === undefined) {
+    throw new UsageError('--whatsapp goes with --count');
+  }
+  const statuses = values.statuses === undefined ? null : parseCount(values.statuses, 'statuses');
   const count = values.count === undefined ? null : parseCount(values.count);
   const seed = parseSeed(values.seed ?? '1');
   const database = databaseFrom(values['database-url']);
@@ -171,7 +180,10 @@ export async function runSeed(args: string[]): Promise<number> {
   const started = performance.now();
   let failure: unknown = null;
   try {
-    if (source === null) await seedGenerated(store, count ?? 0, seed, counts, bar);
+    if (statuses !== null) await seedStatuses(store, statuses, seed, counts, bar);
+    else if (values.whatsapp === true)
+      await seedWhatsAppMessages(store, count ?? 0, seed, counts, bar);
+    else if (source === null) await seedGenerated(store, count ?? 0, seed, counts, bar);
     else await seedLines(store, source, counts, problems, bar);
   } catch (error) {
     failure = error;

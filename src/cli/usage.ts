@@ -38,13 +38,18 @@ Commands:
       one without a "sticker". Deliveries go one at a time; a refused one is printed with its
       status and answer, and a summary line ends the output.
 
-  seed --count N [--seed S] [--database-url URL]
+  seed --count N [--seed S] [--whatsapp] [--database-url URL]
   seed --file FILE [--database-url URL]
+  seed --statuses N [--seed S] [--database-url URL]
       Store messages straight into the database, without HTTP; a message_id already stored
       is counted as a duplicate and left unchanged. --count generates N messages, the same
       ones for the same --seed (default 1), with ids seed<S>-00000001, seed<S>-00000002, ...
       --file reads one JSON message per line (- for standard input), checked with the
       webhook's rules: invalid lines are skipped and reported, blank lines ignored.
+      --whatsapp stores the generated messages as WhatsApp deliveries would (source whatsapp,
+      type, contact name, payload). --statuses N stores the delivery statuses of N messages
+      the business sent (ids out<S>-00000001, ...): each sent, then mostly delivered and read,
+      or failed with one of Meta's error codes; the counts are of statuses.
 
   help
       Print this text (also --help, -h, or no arguments).
@@ -57,7 +62,7 @@ Options:
   --standard          sign with Standard Webhooks (webhook-id, webhook-timestamp,
                       webhook-signature) instead of X-Signature
   --whatsapp          as Meta's WhatsApp Cloud API: X-Hub-Signature-256, and (send) envelopes
-                      to /webhooks/whatsapp
+                      to /webhooks/whatsapp; seed: stored as WhatsApp messages
   --batch N           send --whatsapp: messages per delivery, 1 to 1000; default 100
   --id ID             sign --standard: the webhook-id, 1 to 256 printable ASCII characters
                       without spaces; send: the message_id

@@ -173,8 +173,7 @@ export class PostgresStore implements Store {
   // ---- reads ----
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     if (filter.q === undefined) return this.listed(filter, page);
     return this.counts.read(filterKey(filter), (kept) => this.listed(filter, page, kept));
   }
@@ -230,8 +229,7 @@ export class PostgresStore implements Store {
   }
 
   private refuseIfUnusable(): void {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
   }
 
   async get(messageId: string): Promise<MessageRecord | null> {
@@ -240,8 +238,7 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<Stats> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const { rows } = await this.query<{
       total: string;
       senders: string;
