@@ -30,6 +30,23 @@ Commands:
       --file reads one JSON message per line (- for standard input), checked with the
       webhook's rules: invalid lines are skipped and reported, blank lines ignored.
 
+  export [--format ndjson|csv] [--from E164] [--since TS] [--q TEXT] [--output FILE]
+         [--database-url URL]
+      Write every message matching the filters, in GET /messages order, as GET
+      /messages/export does: NDJSON (default) or CSV (RFC 4180, header row, cells verbatim).
+      To FILE (written as FILE.partial, renamed when complete) or standard output; a
+      progress bar on a terminal.
+
+  erase (--from E164 | --id ID) [--database-url URL]
+      Erase every message of a sender, or one message, as DELETE /messages does: the rows
+      and their share of every total go, and each id keeps a tombstone (the id alone) so
+      that a redelivery stores nothing.
+
+  backup FILE [--database-url URL]
+      Copy the SQLite database to FILE through SQLite's online backup, consistent while the
+      service keeps writing; the copy is checked with integrity_check. FILE must not exist.
+      PostgreSQL: use pg_dump (see the README).
+
   help
       Print this text (also --help, -h, or no arguments).
 
@@ -56,13 +73,13 @@ Environment:
   STANDARD_WEBHOOKS_SECRET
                       the whsec_ key (sign --standard, send --standard)
   WEBHOOK_URL         the service's base URL (send)
-  DATABASE_URL        the database (seed)
+  DATABASE_URL        the database (seed, export, erase, backup)
   An empty variable counts as unset.
 
 Exit codes:
   0  success (send: the service answered 2xx)
   1  failure: send got another status or could not connect; seed skipped invalid lines or
-     the database failed; a file could not be read
+     the database failed; a file could not be read or written; a backup failed its check
   2  usage error: unknown command or option, a missing or malformed value, no secret or
      a malformed whsec_ key
 `;
