@@ -46,7 +46,7 @@ import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js'
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
 /** Rows one sweep request asks the writer to delete (in steps of a few ms each). */
-const SQLITE_SWEEP_REQUEST = 5000;
+const SQLITE_SWEEP_REQUEST = 2000;
 
 /** Reader threads of a file database: one can run a long search while another answers pages. */
 const READERS = 2;
