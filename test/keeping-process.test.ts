@@ -4,13 +4,20 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import { runCli } from './harness/cli.js';
 import { send } from './harness/http.js';
 import { type Message, signed, uniqueMessage } from './harness/messages.js';
-import { assertSqliteRecount } from './harness/recount.js';
+import { assertPostgresRecount, assertSqliteRecount } from './harness/recount.js';
 import { type ServerProcess, startServer, stopServer } from './harness/server.js';
-import { tempDir } from './helpers.js';
+import {
+  createTestDatabase,
+  dropTestDatabasesAfterwards,
+  POSTGRES_SKIP,
+  tempDir,
+} from './helpers.js';
 
 /**
  * Keeping data on the built server, under load: a backup taken while it ingests, restored; and
@@ -21,6 +28,7 @@ import { tempDir } from './helpers.js';
 const SECRET = 'keeping-secret';
 const dir = tempDir();
 after(() => dir.remove());
+dropTestDatabasesAfterwards();
 
 /** Sends unique signed messages from `workers` loops until stop(); records each acknowledged id. */
 function load(base: string, prefix: string, workers = 4) {
@@ -180,6 +188,76 @@ describe('keeping data on the built server', () => {
       assert.equal(search.total, counted, 'search finds exactly the rows left');
     } finally {
       await store.close();
+    }
+  });
+
+  it('loses nothing on PostgreSQL when killed with SIGKILL in the middle of a retention sweep', {
+    skip: POSTGRES_SKIP,
+  }, async () => {
+    const { url } = await createTestDatabase();
+    const seedStore = await openStore({ kind: 'postgres', url, poolSize: 4, timeoutMs: 5000 });
+    const old = Array.from({ length: 20_000 }, () => uniqueMessage('old'));
+    for (let i = 0; i < old.length; i += 2000) {
+      await Promise.all(
+        old
+          .slice(i, i + 2000)
+          .map((m) => seedStore.insert(m, { received_at: '2020-01-01T00:00:00Z' })),
+      );
+    }
+    await seedStore.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const query = async (sql: string) =>
+      (await client.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
+    const oldLeft = async () =>
+      Number(
+        (await query("SELECT count(*) FROM messages WHERE received_at < '2021-01-01'"))[0]?.[0],
+      );
+    const env = {
+      WEBHOOK_SECRET: SECRET,
+      DATABASE_URL: url,
+      RETENTION_DAYS: '30',
+      RETENTION_INTERVAL_S: '1',
+    };
+    try {
+      let server = await startServer(env);
+      const traffic = load(server.base, 'pg-during');
+      let left = old.length;
+      try {
+        const end = performance.now() + 60_000;
+        while (left === old.length || left === 0) {
+          if (performance.now() > end) throw new Error('no sweep under way within 60 s');
+          await setTimeout(5);
+          left = await oldLeft();
+        }
+        server.child.kill('SIGKILL');
+        await server.exited;
+      } finally {
+        await traffic.stop();
+      }
+      left = await oldLeft();
+      assert.ok(left > 0, `killed mid-sweep (${left} old messages left)`);
+      await assertPostgresRecount(query, 'after SIGKILL mid-sweep');
+      const ids = traffic.acked;
+      assert.ok(ids.length > 0, 'messages were acknowledged during the sweep');
+      const stored = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM messages WHERE message_id = ANY($1)',
+        [ids],
+      );
+      assert.equal(stored.rows[0]?.n, ids.length, 'every acknowledged message is stored');
+      server = await startServer(env);
+      try {
+        const end = performance.now() + 60_000;
+        while ((await oldLeft()) > 0) {
+          if (performance.now() > end) throw new Error('the next sweep did not finish');
+          await setTimeout(50);
+        }
+      } finally {
+        await stopServer(server);
+      }
+      await assertPostgresRecount(query, 'after the next sweep');
+    } finally {
+      await client.end();
     }
   });
 });

@@ -42,3 +42,33 @@ export function assertSqliteRecount(path: string, label: string): void {
     db.close();
   }
 }
+
+/** assertSqliteRecount for a PostgreSQL database (at `url`, through `client`). */
+export async function assertPostgresRecount(
+  query: (sql: string) => Promise<unknown[][]>,
+  label: string,
+): Promise<void> {
+  const HOUR = 'floor(ts_us::numeric / 3600000000)::bigint';
+  const DAY = 'floor(ts_us::numeric / 86400000000)::bigint';
+  const pairs: [string, string][] = [
+    [
+      'SELECT messages::bigint, senders::bigint FROM message_totals',
+      'SELECT count(*)::bigint, count(DISTINCT sender)::bigint FROM messages',
+    ],
+    [
+      'SELECT sender, messages::bigint FROM sender_counts ORDER BY 1',
+      'SELECT sender, count(*)::bigint FROM messages GROUP BY 1 ORDER BY 1',
+    ],
+    [
+      'SELECT hour, messages::bigint FROM hour_counts ORDER BY 1',
+      `SELECT ${HOUR}, count(*)::bigint FROM messages GROUP BY 1 ORDER BY 1`,
+    ],
+    [
+      'SELECT sender, day, messages::bigint FROM sender_day_counts ORDER BY 1, 2',
+      `SELECT sender, ${DAY}, count(*)::bigint FROM messages GROUP BY 1, 2 ORDER BY 1, 2`,
+    ],
+  ];
+  for (const [kept, counted] of pairs) {
+    assert.deepEqual(await query(kept), await query(counted), `${label}: ${kept}`);
+  }
+}
