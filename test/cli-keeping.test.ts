@@ -13,7 +13,7 @@ import { tempDir } from './helpers.js';
 const dir = tempDir();
 const path = join(dir.path, 'app.db');
 const url = `sqlite:///${path}`;
-const cli = (args: string[]) => runCli(args, { cwd: dir.path });
+const cli = (args: string[]) => runCli(dir.path, args);
 
 before(async () => {
   assert.ok(existsSync(CLI), 'dist/cli.js is missing: run `npm run build` first (npm test does)');

@@ -102,9 +102,12 @@ describe('keeping data on the built server', () => {
       await until('200 acknowledgements', () => traffic.acked.length >= 200);
       ackedBefore = [...traffic.acked];
       copy = join(dir.path, 'backup.db');
-      const result = await runCli(['backup', copy, '--database-url', `sqlite:///${path}`], {
-        cwd: dir.path,
-      });
+      const result = await runCli(dir.path, [
+        'backup',
+        copy,
+        '--database-url',
+        `sqlite:///${path}`,
+      ]);
       assert.equal(result.code, 0, result.stderr);
       assert.ok(traffic.acked.length > ackedBefore.length, 'ingest went on during the backup');
     } finally {

@@ -23,7 +23,14 @@ const StatusesQuery = Type.Object({
   limit: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_LIMIT, description: 'page size' }),
   ),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
+  offset: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: 0,
+      description: 'statuses to skip (at most 2^53 - 1)',
+    }),
+  ),
   message_id: Type.Optional(Type.String({ description: 'the statuses of this message only' })),
   status: Type.Optional(
     Type.String({ description: 'sent, delivered, read, failed, or another word Meta sends' }),

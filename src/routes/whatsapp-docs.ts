@@ -109,7 +109,9 @@ export const HANDSHAKE_SCHEMA = {
     'Sent by Meta when the callback URL is saved in the app dashboard: answers hub.challenge, ' +
     'as text/plain, when hub.mode is subscribe and hub.verify_token is WHATSAPP_VERIFY_TOKEN.',
   querystring: Type.Object({
-    'hub.mode': Type.Optional(Type.String({ examples: ['subscribe'] })),
+    'hub.mode': Type.Optional(
+      Type.String({ description: 'must be subscribe', examples: ['subscribe'] }),
+    ),
     'hub.verify_token': Type.Optional(
       Type.String({ description: 'compared with WHATSAPP_VERIFY_TOKEN in constant time' }),
     ),

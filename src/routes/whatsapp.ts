@@ -79,6 +79,8 @@ const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappOptions> = async (app, o
 
   app.get(WHATSAPP_URL, {
     schema: HANDSHAKE_SCHEMA,
+    // documented only: any query that is not the handshake is a 403, never a 422
+    validatorCompiler: () => () => true,
     handler: async (request, reply) => {
       if (expectedToken === null) throw new HttpError(503, DETAIL.verifyTokenNotConfigured);
       const query = request.query as Record<string, unknown>;

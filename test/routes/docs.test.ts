@@ -297,7 +297,9 @@ describe('OpenAPI docs', () => {
         assert.ok(schema !== undefined, `${where} documents a JSON body`);
         // the readiness probe's 503 is its report, not an error
         const expected =
-          path === '/health/ready' && status === '503' ? ['status', 'checks'] : ['detail'];
+          path === '/health/ready' && status === '503'
+            ? ['status', 'checks', 'sources']
+            : ['detail'];
         assert.deepEqual(schema.required, expected, where);
       }
     }

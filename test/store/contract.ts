@@ -6,6 +6,7 @@ import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
 import { byCodePoint, type StoreKind } from '../helpers.js';
+import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
 import { keepingContract } from './keeping.js';
 
@@ -111,6 +112,7 @@ export function expectedIds(messages: Message[], filter: Query): string[] {
 /** The behaviour every Store implementation must have; run by each implementation's test file. */
 export function storeContract(kind: StoreKind): void {
   recordContract(kind);
+  deliveryContract(kind);
   describe(`Store contract (${kind.name})`, { skip: kind.skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;

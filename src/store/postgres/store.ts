@@ -161,8 +161,7 @@ export class PostgresStore implements Store {
   // ---- reads ----
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const where: string[] = [];
     const values: unknown[] = [];
     const param = (value: unknown): string => {
@@ -229,8 +228,7 @@ export class PostgresStore implements Store {
   }
 
   private refuseIfUnusable(): void {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
   }
 
   async get(messageId: string): Promise<MessageRecord | null> {
@@ -245,8 +243,7 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<Stats> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const { rows } = await this.query<{
       total: string;
       senders: string;
