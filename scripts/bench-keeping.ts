@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,7 +116,6 @@ async function exportRun(server: ServerProcess, format: 'ndjson' | 'csv'): Promi
  * and latency in ms.
  */
 function ingest(base: string, prefix: string) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const samples: { at: number; ms: number; status: number }[] = [];
   let stopped = false;
   let n = 0;
@@ -130,25 +129,18 @@ function ingest(base: string, prefix: string) {
       text: 'steady load',
     });
     const at = performance.now();
-    const done = new Promise<void>((resolve) => {
-      const req = request(
-        `${base}/webhook`,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'x-signature': sign(SECRET, body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            samples.push({ at, ms: performance.now() - at, status: res.statusCode ?? 0 });
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => resolve());
-      req.end(body);
-    });
+    // fetch keeps its connections open between requests
+    const done = fetch(`${base}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': sign(SECRET, body) },
+      body,
+    }).then(
+      async (response) => {
+        await response.arrayBuffer();
+        samples.push({ at, ms: performance.now() - at, status: response.status });
+      },
+      () => undefined,
+    );
     inFlight.add(done);
     done.then(() => inFlight.delete(done));
   };
@@ -164,7 +156,6 @@ function ingest(base: string, prefix: string) {
       await sleep(2);
     }
     await Promise.all(inFlight);
-    agent.destroy();
   })();
   return {
     samples,
