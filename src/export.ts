@@ -5,9 +5,10 @@ import type { ListFilter, Store, StoredMessage } from './store/store.js';
 /**
  * Exports: every message matching a filter, in GET /messages order, as NDJSON (one JSON object
  * per line) or CSV (RFC 4180: a header row, CRLF line ends, UTF-8). The messages are read in
- * keyset chunks (Store.scan) only as fast as the reader takes them: a chunk is read when the
- * stream's buffer has room, so a slow client holds at most a chunk and a buffer in memory, and a
- * stream that is destroyed (the client went away) reads nothing more.
+ * keyset chunks (Store.scan) only as fast as the reader takes them: one chunk is read ahead
+ * while the last one is written, and no more until the stream's buffer has room again, so a slow
+ * client holds at most two chunks and a buffer in memory, and a stream that is destroyed (the
+ * client went away) reads nothing more.
  *
  * CSV cells are written verbatim, never altered: a cell starting with =, +, - or @ is not
  * prefixed or escaped (every `from` and `to` starts with +, and an export must round-trip). A
@@ -61,6 +62,8 @@ export interface ExportOptions {
 export class ExportStream extends Readable {
   private after: Position | undefined;
   private first: StoredMessage[] | null = null;
+  /** the chunk being read ahead, if any */
+  private next: Promise<StoredMessage[]> | null = null;
   private rows = 0;
   private ended = false;
   /** written before the first record */
@@ -91,12 +94,19 @@ export class ExportStream extends Readable {
       this.deliver(first);
       return;
     }
-    this.store.scan(this.wanted, this.after, this.chunk).then(
+    const pending = this.next ?? this.fetch();
+    this.next = null;
+    pending.then(
       (messages) => {
         if (!this.destroyed) this.deliver(messages);
       },
       (error) => this.destroy(error),
     );
+  }
+
+  /** The chunk after the last one delivered. */
+  private fetch(): Promise<StoredMessage[]> {
+    return this.store.scan(this.wanted, this.after, this.chunk);
   }
 
   private deliver(messages: StoredMessage[]): void {
@@ -109,6 +119,12 @@ export class ExportStream extends Readable {
     if (last !== undefined) this.after = positionOf(last);
     this.options.onProgress?.(this.rows);
     if (messages.length < this.chunk) this.ended = true;
+    // the next chunk is read while this one is written out: one chunk ahead, no more
+    if (!this.ended) {
+      const next = this.fetch();
+      next.catch(() => undefined); // judged when it is taken (or dropped with the stream)
+      this.next = next;
+    }
     if (text !== '') this.push(text, 'utf8');
     if (this.ended) this.push(null);
   }

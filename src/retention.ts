@@ -34,8 +34,9 @@ export class Retention {
 
   constructor(private readonly options: RetentionOptions) {}
 
-  start(firstDelayMs = FIRST_SWEEP_DELAY_MS): void {
-    this.schedule(firstDelayMs);
+  /** Sweeps after `firstDelayMs` (default: FIRST_SWEEP_DELAY_MS, or the interval if shorter). */
+  start(firstDelayMs?: number): void {
+    this.schedule(firstDelayMs ?? Math.min(FIRST_SWEEP_DELAY_MS, this.options.intervalMs));
   }
 
   private schedule(ms: number): void {

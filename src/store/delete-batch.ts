@@ -18,6 +18,13 @@ export interface DeleteBatch {
   tombstone: boolean;
 }
 
+/** Whether `batch` belongs to a retention sweep (run in idle time), not to an erasure. */
+export function isSweep(batch: DeleteBatch): boolean {
+  return (
+    batch.target.kind === 'received-before' || batch.target.kind === 'statuses-received-before'
+  );
+}
+
 /** What one retention sweep deleted. */
 export interface SweepResult {
   messages: number;
@@ -38,7 +45,8 @@ export const SWEEP_BATCH = 200;
 
 /**
  * Runs the batches of a sweep of everything received before `before` through `run` (one
- * transaction each): messages, then statuses, each until a batch takes fewer than its limit.
+ * transaction each): messages, then statuses, each until a batch deletes nothing (a store may
+ * delete fewer than the limit in a batch, to keep each one short).
  */
 export async function sweepInBatches(
   run: (batch: DeleteBatch) => Promise<number>,
@@ -58,7 +66,7 @@ export async function sweepInBatches(
     for (;;) {
       const deleted = await run({ target: { kind, before }, limit, tombstone: false });
       result[key] += deleted;
-      if (deleted < limit || options.stopping?.() === true) break;
+      if (deleted === 0 || options.stopping?.() === true) break;
       await pause();
     }
   }

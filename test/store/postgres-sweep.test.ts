@@ -26,7 +26,7 @@ describe('PostgreSQL retention sweeps', { skip: POSTGRES_SKIP }, () => {
       await other.query('SELECT pg_advisory_unlock($1::bigint)', [String(SWEEP_LOCK)]);
       assert.deepEqual(await store.sweep('2030-01-01T00:00:00Z'), { messages: 5, statuses: 0 });
       assert.equal((await store.list({}, { limit: 10, offset: 0 })).total, 0);
-      // the lock was let go: another session can take it at once
+      // the lock was let go: another connection can take it at once
       const { rows } = await other.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [
         String(SWEEP_LOCK),
       ]);

@@ -10,8 +10,8 @@ import { deleteBatch } from './erase.js';
 import { classify } from './errors.js';
 
 /**
- * Retention sweeps on PostgreSQL. Several replicas may share the database; a session-level
- * advisory lock lets one of them sweep at a time, and the others skip their turn (a lock that
+ * Retention sweeps on PostgreSQL. Several replicas may share the database; an advisory lock
+ * held by the sweeping connection (not by a transaction) lets one of them sweep at a time, and the others skip their turn (a lock that
  * dies with its connection, so a replica that crashes mid-sweep never blocks the next one).
  */
 

@@ -48,6 +48,9 @@ import { statusRowOf } from './statuses.js';
 import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
+/** Rows one sweep request asks the writer to delete (in steps of a few ms each). */
+const SQLITE_SWEEP_REQUEST = 2000;
+
 /**
  * Reader threads of a file database: one for queries that only read a few index pages, one for
  * searches whose total must be counted from scratch (see reader-channel.ts).
@@ -224,7 +227,8 @@ export class SqliteStore implements Store {
       this.writer.delete(batch).catch((error) => {
         throw classify(error);
       });
-    return sweepInBatches(run, before, options);
+    // a batch here is only a request to the writer, which deletes in short idle-time steps
+    return sweepInBatches(run, before, { batch: SQLITE_SWEEP_REQUEST, ...options });
   }
 
   async check(): Promise<StoreHealth> {

@@ -9,7 +9,7 @@ import { failureCodes } from '../delete-batch.js';
 export class SqliteStatusDeleter {
   private readonly batch: Database.Transaction<(before: string, limit: number) => number>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const select = db
       .prepare('SELECT message_id, status, errors FROM statuses WHERE received_at < ? LIMIT ?')
       .raw();
@@ -48,6 +48,11 @@ export class SqliteStatusDeleter {
 
   /** Deletes up to `limit` statuses received before `before`; returns how many went. */
   delete(before: string, limit: number): number {
-    return this.batch.immediate(before, limit);
+    this.db.pragma('synchronous = NORMAL'); // as for messages: see SqliteDeleter.delete
+    try {
+      return this.batch.immediate(before, limit);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 }

@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { DeleteBatch } from '../delete-batch.js';
+import { type DeleteBatch, isSweep } from '../delete-batch.js';
 import { SqliteDeleter } from './erase.js';
+import { IndexingWriter } from './idle-writer.js';
 import { SqliteStatusDeleter } from './sweep.js';
 import { Thread, threadModule } from './thread.js';
-import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
+import { SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /** The writer thread's code. */
 const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
@@ -34,7 +35,7 @@ export class InlineWriter implements WriterChannel {
   }
 
   async delete(batch: DeleteBatch): Promise<number> {
-    return this.writer.delete(batch);
+    return isSweep(batch) ? this.writer.sweepWhenIdle(batch) : this.writer.delete(batch);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { DeleteBatch } from '../delete-batch.js';
+import { type DeleteBatch, isSweep } from '../delete-batch.js';
 import { openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { SqliteDeleter } from './erase.js';
+import { IndexingWriter } from './idle-writer.js';
 import { SqliteStatusDeleter } from './sweep.js';
 import { type ThreadReply, transferableError } from './thread.js';
-import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
+import { SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
@@ -61,14 +62,21 @@ function writeAll(batches: { id: number; rows: WriteItem[] }[]): void {
   }
 }
 
+/** An erasure batch now; a sweep batch in the thread's idle time (see idle-writer.ts). */
 function deleteOne(id: number, batch: DeleteBatch): void {
-  let reply: ThreadReply<number>;
-  try {
-    reply = { id, ok: true, value: writer.delete(batch) };
-  } catch (error) {
-    reply = { id, ok: false, error: transferableError(error) };
+  const reply = (value: ThreadReply<number>) => port?.postMessage(value);
+  if (isSweep(batch)) {
+    writer.sweepWhenIdle(batch).then(
+      (value) => reply({ id, ok: true, value }),
+      (error) => reply({ id, ok: false, error: transferableError(error) }),
+    );
+    return;
   }
-  port?.postMessage(reply);
+  try {
+    reply({ id, ok: true, value: writer.delete(batch) });
+  } catch (error) {
+    reply({ id, ok: false, error: transferableError(error) });
+  }
 }
 
 // Requests are served in the order they came; consecutive writes share one transaction, and a

@@ -2,12 +2,9 @@ import type Database from 'better-sqlite3';
 import { fold } from '../../fold.js';
 import { dayOf, hourOf, parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
-import type { DeleteBatch } from '../delete-batch.js';
 import type { DeliveryOutcome, InsertOutcome, MessageDetails } from '../store.js';
 import { BUSY_TIMEOUT_MS } from './connection.js';
-import type { SqliteDeleter } from './erase.js';
 import { type StatusRow, StatusWriter } from './statuses.js';
-import type { SqliteStatusDeleter } from './sweep.js';
 
 /**
  * Everything that writes to the SQLite file, on one connection: insert batches (with the totals
@@ -195,80 +192,6 @@ export class SqliteWriter {
       this.db.pragma('synchronous = FULL');
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-  }
-}
-
-/** How long one step of the search indexer may take: a write arriving meanwhile waits for it. */
-const INDEX_STEP_MS = 5;
-
-/**
- * Writes batches, and keeps the search index caught up in the time the thread would otherwise
- * sit idle: after a write, a step of indexing (about INDEX_STEP_MS, one transaction) runs only
- * if no other write arrived meanwhile (setImmediate runs after pending messages), and steps go on
- * until the index is complete or writes come in again. Indexing a message costs several times
- * more than storing it, so under a sustained burst the index falls behind and searches check the
- * newest messages one by one until it catches up; no acknowledgement waits for the index.
- */
-export class IndexingWriter {
-  /** the measured cost of indexing one message, in ms (moving average) */
-  private msPerRow = 0.1;
-  /** bumped by every write: a step scheduled before it is dropped */
-  private generation = 0;
-  private stopped = false;
-
-  constructor(
-    private readonly writer: SqliteWriter,
-    private readonly deleter: SqliteDeleter,
-    private readonly statusDeleter: SqliteStatusDeleter,
-  ) {
-    this.schedule();
-  }
-
-  /** Deletes one batch of messages or statuses in its own transaction; returns how many went. */
-  delete(batch: DeleteBatch): number {
-    this.generation++;
-    try {
-      const { target } = batch;
-      return target.kind === 'statuses-received-before'
-        ? this.statusDeleter.delete(target.before, batch.limit)
-        : this.deleter.delete(batch);
-    } finally {
-      this.schedule();
-    }
-  }
-
-  write(items: WriteItem[]): WriteOutcome[] {
-    this.generation++;
-    try {
-      return this.writer.write(items);
-    } finally {
-      this.schedule();
-    }
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private schedule(): void {
-    const generation = this.generation;
-    setImmediate(() => this.step(generation));
-  }
-
-  private step(generation: number): void {
-    if (this.stopped || generation !== this.generation) return;
-    const limit = Math.max(4, Math.floor(INDEX_STEP_MS / this.msPerRow));
-    const started = performance.now();
-    let indexed: number;
-    try {
-      indexed = this.writer.indexAlone(limit);
-    } catch {
-      return; // locked by another process, or failing: tried again after the next write
-    }
-    if (indexed >= 4) {
-      this.msPerRow = 0.7 * this.msPerRow + (0.3 * (performance.now() - started)) / indexed;
-    }
-    if (indexed === limit) this.schedule();
   }
 }
 
