@@ -57,8 +57,9 @@ export class SqliteReader {
         where.push('ts_us >= ?');
         params.push(since);
       }
-      const filtered = this.count(filter);
-      const counted = q === undefined ? undefined : this.searchTotal(q, where, params, kept);
+      const filtered = this.keptTotal(filter);
+      const counted =
+        q === undefined ? undefined : this.searchTotal(q, filtered, where, params, kept);
       const total = counted?.count ?? filtered;
       if (page.after !== undefined) {
         where.push('(ts_us, message_id) > (?, ?)');
@@ -92,6 +93,7 @@ export class SqliteReader {
    */
   private searchTotal(
     q: string,
+    filtered: number,
     where: string[],
     params: unknown[],
     kept: KeptCount<number> | undefined,
@@ -101,14 +103,14 @@ export class SqliteReader {
               (SELECT coalesce(max(seq), 0) FROM messages) AS watermark`,
     ).get() as { epoch: number; watermark: number };
     const { epoch, watermark, count } = topUp(kept, now, {
-      all: () => this.search.count(q, where, params),
+      all: () => this.search.count(q, filtered, where, params),
       after: (seq) => this.search.countAfter(seq, q, where, params),
     });
     return { epoch, watermark, count };
   }
 
   /** Messages the filter's `from` and `since` keep, from the totals kept (see totals.ts). */
-  private count(filter: ListFilter): number {
+  keptTotal(filter: Pick<ListFilter, 'from' | 'since'>): number {
     const one = (sql: string, ...values: unknown[]) =>
       (this.statement(sql)
         .pluck()

@@ -5,7 +5,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
-import { CountCache, filterKey } from '../count-cache.js';
+import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
 import type {
   InsertOutcome,
   ListFilter,
@@ -19,7 +19,8 @@ import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
 import { SqliteReader } from './reader.js';
-import { InlineReaders, type ReaderChannel, ThreadReaders } from './reader-channel.js';
+import { InlineReaders, type Lane, type ReaderChannel, ThreadReaders } from './reader-channel.js';
+import { LIGHT_RANGE_ROWS } from './search.js';
 import type { Row } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
@@ -113,15 +114,23 @@ export class SqliteStore implements Store {
         filter.q === undefined
           ? await this.readers.read({ type: 'list', filter, page }, 'light')
           : await this.counts.read(filterKey(filter), (kept) =>
-              this.readers.read(
-                { type: 'list', filter, page, kept },
-                kept === undefined ? 'heavy' : 'light',
-              ),
+              this.readers.read({ type: 'list', filter, page, kept }, this.lane(filter, kept)),
             );
       return { data: answer.data, total: answer.total, more: answer.more };
     } catch (error) {
       throw classify(error);
     }
+  }
+
+  /**
+   * A search counted from scratch is heavy, unless `from` (or `from` and `since`) keep so few
+   * messages that it checks them one by one (see search.ts); the kept totals say how many, on
+   * this thread in a few index lookups.
+   */
+  private lane(filter: ListFilter, kept: KeptCount<number> | undefined): Lane {
+    if (kept !== undefined) return 'light';
+    if (filter.from === undefined || this.statsReader === null) return 'heavy';
+    return this.statsReader.keptTotal(filter) <= LIGHT_RANGE_ROWS ? 'light' : 'heavy';
   }
 
   /**
