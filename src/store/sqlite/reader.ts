@@ -27,8 +27,12 @@ export class SqliteReader {
   private readonly search: SqliteSearch;
   private readonly snapshot: <T>(read: () => T) => T;
 
-  constructor(private readonly db: Database.Database) {
-    this.search = new SqliteSearch((sql) => this.statement(sql));
+  /** `rangeRows`: see search.ts (tests set it to take one plan or the other) */
+  constructor(
+    private readonly db: Database.Database,
+    rangeRows?: number,
+  ) {
+    this.search = new SqliteSearch((sql) => this.statement(sql), rangeRows);
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => readTransaction(read) as T;
   }

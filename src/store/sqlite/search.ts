@@ -50,7 +50,10 @@ function and(where: string[]): string {
 }
 
 export class SqliteSearch {
-  constructor(private readonly statement: (sql: string) => Database.Statement) {}
+  constructor(
+    private readonly statement: (sql: string) => Database.Statement,
+    private readonly rangeRows = RANGE_ROWS,
+  ) {}
 
   /**
    * Messages matching `where` (with `params`) whose folded text contains `q` (folded); `kept` is
@@ -63,7 +66,7 @@ export class SqliteSearch {
       this.statement(sql)
         .pluck()
         .get(...values) as number;
-    if (!indexable(q) || (where.length > 0 && kept <= RANGE_ROWS))
+    if (!indexable(q) || (where.length > 0 && kept <= this.rangeRows))
       return one(
         `SELECT count(*) FROM messages WHERE instr(text_folded, ?) > 0${and(where)}`,
         q,
