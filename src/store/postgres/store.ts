@@ -4,6 +4,7 @@ import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
 import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
+import { FreshRead } from '../fresh.js';
 import { latestVersion, readMigrations } from '../migrations.js';
 import { Semaphore } from '../semaphore.js';
 import {
@@ -71,6 +72,7 @@ export class PostgresStore implements Store {
   private readonly counts = new CountCache<Snapshot>();
   /** searches counted from scratch: they never hold more than half the pool */
   private readonly heavy: Semaphore;
+  private readonly freshStats = new FreshRead(() => this.readStats());
   private closing: Promise<void> | null = null;
 
   /** See StartUp.started: openStore awaits it. */
@@ -228,9 +230,14 @@ export class PostgresStore implements Store {
     return answer;
   }
 
+  /** Concurrent requests share one query that started after they arrived (see ../fresh.ts). */
   async stats(): Promise<Stats> {
     const refused = this.unusable();
     if (refused !== null) throw refused;
+    return this.freshStats.get();
+  }
+
+  private async readStats(): Promise<Stats> {
     const { rows } = await this.query<{
       total: string;
       senders: string;
