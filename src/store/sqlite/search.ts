@@ -115,7 +115,10 @@ export class SqliteSearch {
       this.statement(sql).all(...values) as StoredMessage[];
     if (counts.total === 0) return [];
     const walk = ((offset + limit) * counts.kept) / counts.total;
-    if (indexable(q) && counts.total <= walk) {
+    // With other filters, the trigram index still yields every match of q before they apply:
+    // a short range is walked instead, whatever the totals say.
+    const shortRange = where.length > 0 && counts.kept <= this.rangeRows;
+    if (indexable(q) && counts.total <= walk && !shortRange) {
       // `+ts_us`: sort the few matches rather than walk an index in list order
       return all(
         `SELECT ${COLUMNS} FROM messages WHERE seq IN (${MATCHES})${and(where)}
