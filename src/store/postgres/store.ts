@@ -39,6 +39,13 @@ export interface PostgresStoreOptions {
   logger?: StoreLogger;
 }
 
+/**
+ * Searches counted from scratch hold at most 1/HEAVY_SHARE of the pool: each one keeps a core
+ * busy for a few hundred milliseconds on a million messages, and the pages and kept totals of
+ * every other request need connections and CPU meanwhile.
+ */
+const HEAVY_SHARE = 4;
+
 /** Most rows in one INSERT; a longer queue is written in several statements. */
 const MAX_BATCH_ROWS = 1000;
 
@@ -70,7 +77,7 @@ export class PostgresStore implements Store {
   private closed = false;
   /** exact search totals, topped up by each list (see ../count-cache.ts) */
   private readonly counts = new CountCache<Snapshot>();
-  /** searches counted from scratch: they never hold more than half the pool */
+  /** searches counted from scratch (see HEAVY_SHARE) */
   private readonly heavy: Semaphore;
   private readonly freshStats = new FreshRead(() => this.readStats());
   private closing: Promise<void> | null = null;
@@ -102,7 +109,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
-    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / 2)));
+    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / HEAVY_SHARE)));
     this.inserts = new BatchQueue({
       write: (batch) => this.write(batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
