@@ -6,7 +6,7 @@ import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
 import { byCodePoint, type Remove, type StoreKind } from '../helpers.js';
-import { keptTotalsContract } from './contract-totals.js';
+import { keptTotalsContract, seekContract } from './contract-totals.js';
 
 function msg(id: string, fields: Partial<Message> = {}): Message {
   return {
@@ -119,6 +119,7 @@ export function storeContract(kind: StoreKind): void {
     afterEach(() => cleanup());
 
     keptTotalsContract(() => ({ store, remove }));
+    seekContract(() => ({ store }));
 
     it('reports created, then duplicate, keeping the first version', async () => {
       assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');

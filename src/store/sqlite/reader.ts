@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type KeptCount, topUp } from '../count-cache.js';
+import { type Period, type Seek, seek, seeks } from '../seek.js';
 import {
   type ListFilter,
   type MessagePage,
@@ -69,13 +70,20 @@ export class SqliteReader {
         where.push('(ts_us, message_id) > (?, ?)');
         params.push(page.after.instant, page.after.messageId);
       }
+      let offset = page.offset;
+      if (q === undefined && seeks(page)) {
+        const start = this.seek(filter, page.offset);
+        where.push('ts_us >= ?');
+        params.push(start.start);
+        offset = start.offset;
+      }
       const rows =
         q === undefined
           ? (this.statement(
               `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
                ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
                ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
-            ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
+            ).all(...params, page.limit + 1, offset) as StoredMessage[])
           : this.search.page(
               q,
               { total, kept: filtered },
@@ -111,6 +119,76 @@ export class SqliteReader {
       after: (seq) => this.search.countAfter(seq, q, where, params),
     });
     return { epoch, watermark, count };
+  }
+
+  /** Where a deep page of a filter without `q` starts (see ../seek.ts), in this snapshot. */
+  private seek(filter: ListFilter, offset: number): Seek {
+    const plan = planTotal(filter);
+    const periods = (sql: string, ...values: unknown[]): Period[] =>
+      (this.statement(sql).all(...values) as { start: number; messages: number }[]).map((row) => ({
+        start: BigInt(row.start),
+        messages: row.messages,
+      }));
+    const partial = (sql: string, start: bigint, ...values: unknown[]): Period[] => [
+      {
+        start,
+        messages: this.statement(sql)
+          .pluck()
+          .get(...values) as number,
+      },
+    ];
+    switch (plan.kind) {
+      case 'all':
+        return seek(
+          periods('SELECT hour * 3600000000 AS start, messages FROM hour_counts ORDER BY hour'),
+          offset,
+        );
+      case 'since':
+        return seek(
+          [
+            ...partial(
+              'SELECT count(*) FROM messages WHERE ts_us >= ? AND ts_us < ?',
+              plan.since,
+              plan.since,
+              plan.end,
+            ),
+            ...periods(
+              `SELECT hour * 3600000000 AS start, messages FROM hour_counts
+               WHERE hour > ? ORDER BY hour`,
+              plan.period,
+            ),
+          ],
+          offset,
+        );
+      case 'sender':
+        return seek(
+          periods(
+            `SELECT day * 86400000000 AS start, messages FROM sender_day_counts
+             WHERE sender = ? ORDER BY day`,
+            plan.from,
+          ),
+          offset,
+        );
+      case 'sender-since':
+        return seek(
+          [
+            ...partial(
+              'SELECT count(*) FROM messages WHERE sender = ? AND ts_us >= ? AND ts_us < ?',
+              plan.since,
+              plan.from,
+              plan.since,
+              plan.end,
+            ),
+            ...periods(
+              `SELECT day * 86400000000 AS start, messages FROM sender_day_counts
+               WHERE sender = ? AND day > ? ORDER BY day`,
+              plan.from,
+              plan.period,
+            ),
+          ],
+          offset,
+        );
+    }
   }
 
   /** Messages the filter's `from` and `since` keep, from the totals kept (see totals.ts). */
