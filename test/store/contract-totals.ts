@@ -58,3 +58,39 @@ export function keptTotalsContract(current: () => { store: Store; remove?: Remov
     await check('topped up after a deletion');
   });
 }
+
+/**
+ * Deep offsets of filters without `q` seek through the kept per-hour and per-sender-day totals
+ * (src/store/seek.ts); the pages must be exactly those a walk from the start would give.
+ */
+export function seekContract(current: () => { store: Store }): void {
+  it('pages at deep offsets exactly, seeking through the kept totals', async () => {
+    const { store } = current();
+    const messages = randomMessages(2200, 41).map((m, i) =>
+      i % 10 < 7 ? { ...m, from: '+111' } : m,
+    );
+    await Promise.all(messages.map((m) => store.insert(m)));
+    const filters: Query[] = [
+      {},
+      { from: '+111' },
+      { since: '1969-12-31T23:59:59.5Z' },
+      { since: '2025-01-15T09:00:00Z' },
+      { from: '+111', since: '1969-12-31T23:00:00.000001Z' },
+      { from: '+222', since: '1970-01-01T00:00:00Z' },
+    ];
+    for (const filter of filters) {
+      const ids = expectedIds(messages, filter);
+      for (const offset of [999, 1000, 1001, 1234, 1500, 1540, 2150, 2199, 2200, 5000]) {
+        const page = await store.list(toFilter(filter), { limit: 7, offset });
+        const label = `${JSON.stringify(filter)} offset ${offset}`;
+        assert.equal(page.total, ids.length, `total, ${label}`);
+        assert.deepEqual(
+          page.data.map((m) => m.message_id),
+          ids.slice(offset, offset + 7),
+          label,
+        );
+        assert.equal(page.more, ids.length > offset + 7, `more, ${label}`);
+      }
+    }
+  });
+}

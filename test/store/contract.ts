@@ -8,7 +8,7 @@ import type { ListFilter, Store } from '../../src/store/store.js';
 import { byCodePoint, type Remove, type StoreKind } from '../helpers.js';
 import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
-import { keptTotalsContract } from './contract-totals.js';
+import { keptTotalsContract, seekContract } from './contract-totals.js';
 import { keepingContract } from './keeping.js';
 
 export function msg(id: string, fields: Partial<Message> = {}): Message {
@@ -124,6 +124,7 @@ export function storeContract(kind: StoreKind): void {
     afterEach(() => cleanup());
 
     keptTotalsContract(() => ({ store, remove }));
+    seekContract(() => ({ store }));
 
     it('reports created, then duplicate, keeping the first version', async () => {
       assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');

@@ -5,6 +5,7 @@ import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
 import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
 import type { SweepOptions, SweepResult } from '../delete-batch.js';
+import { FreshRead } from '../fresh.js';
 import { latestVersion, readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import { Semaphore } from '../semaphore.js';
@@ -55,6 +56,13 @@ export interface PostgresStoreOptions {
   logger?: StoreLogger;
 }
 
+/**
+ * Searches counted from scratch hold at most 1/HEAVY_SHARE of the pool: each one keeps a core
+ * busy for a few hundred milliseconds on a million messages, and the pages and kept totals of
+ * every other request need connections and CPU meanwhile.
+ */
+const HEAVY_SHARE = 4;
+
 /** Most rows in one INSERT; a longer queue is written in several statements. */
 const MAX_BATCH_ROWS = 1000;
 
@@ -79,8 +87,9 @@ export class PostgresStore implements Store {
   private closed = false;
   /** exact search totals, topped up by each list (see ../count-cache.ts) */
   private readonly counts = new CountCache<Snapshot>();
-  /** searches counted from scratch: they never hold more than half the pool */
+  /** searches counted from scratch (see HEAVY_SHARE) */
   private readonly heavy: Semaphore;
+  private readonly freshStats = new FreshRead(() => this.readStats());
   private closing: Promise<void> | null = null;
 
   /** See StartUp.started: openStore awaits it. */
@@ -110,7 +119,7 @@ export class PostgresStore implements Store {
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
-    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / 2)));
+    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / HEAVY_SHARE)));
     this.inserts = new BatchQueue({
       write: (batch) => writeMessages((config) => this.query(config), batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
@@ -229,7 +238,8 @@ export class PostgresStore implements Store {
   }
 
   private refuseIfUnusable(): void {
-    this.refuseIfUnusable();
+    const refused = this.unusable();
+    if (refused !== null) throw refused;
   }
 
   async get(messageId: string): Promise<MessageRecord | null> {
@@ -237,8 +247,13 @@ export class PostgresStore implements Store {
     return getMessage((config) => this.query(config), messageId);
   }
 
+  /** Concurrent requests share one query that started after they arrived (see ../fresh.ts). */
   async stats(): Promise<Stats> {
     this.refuseIfUnusable();
+    return this.freshStats.get();
+  }
+
+  private async readStats(): Promise<Stats> {
     const { rows } = await this.query<{
       total: string;
       senders: string;

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
-import { CountCache, filterKey } from '../count-cache.js';
+import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
 import {
   type DeleteBatch,
   type SweepOptions,
@@ -44,6 +44,7 @@ import {
   type ReadRequest,
   ThreadReaders,
 } from './reader-channel.js';
+import { LIGHT_RANGE_ROWS } from './search.js';
 import { statusRowOf } from './statuses.js';
 import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
@@ -166,10 +167,7 @@ export class SqliteStore implements Store {
         filter.q === undefined
           ? await this.readers.read({ type: 'list', filter, page }, 'light')
           : await this.counts.read(filterKey(filter), (kept) =>
-              this.readers.read(
-                { type: 'list', filter, page, kept },
-                kept === undefined ? 'heavy' : 'light',
-              ),
+              this.readers.read({ type: 'list', filter, page, kept }, this.lane(filter, kept)),
             );
       return { data: answer.data, total: answer.total, more: answer.more };
     } catch (error) {
@@ -183,6 +181,17 @@ export class SqliteStore implements Store {
       { type: 'scan', filter, after, limit },
       filter.q === undefined ? 'light' : 'heavy',
     );
+  }
+
+  /**
+   * A search counted from scratch is heavy, unless `from` (or `from` and `since`) keep so few
+   * messages that it checks them one by one (see search.ts); the kept totals say how many, on
+   * this thread in a few index lookups.
+   */
+  private lane(filter: ListFilter, kept: KeptCount<number> | undefined): Lane {
+    if (kept !== undefined) return 'light';
+    if (filter.from === undefined || this.statsReader === null) return 'heavy';
+    return this.statsReader.keptTotal(filter) <= LIGHT_RANGE_ROWS ? 'light' : 'heavy';
   }
 
   /**
