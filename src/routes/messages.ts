@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { encodeCursor, type Position, positionOf } from '../cursor.js';
+import { type CursorValue, encodeCursor, positionOf } from '../cursor.js';
 import { fold } from '../fold.js';
-import { ValidationErrorBody } from '../http/errors.js';
+import { ValidationErrorBody, validationError } from '../http/errors.js';
 import { rejectOtherMethods } from '../http/guards.js';
 import { READ_UNAVAILABLE } from '../http/openapi.js';
 import { READ_TOKEN_401, requireReadToken } from '../http/read-token.js';
@@ -46,14 +46,23 @@ export const ListQuery = Type.Object({
   ),
   cursor: Type.Optional(
     // decoded by the validator (see validation.ts): the handler gets the position it names
-    Type.Unsafe<Position>(
+    Type.Unsafe<CursorValue>(
       Type.String({
         [CURSOR_KEYWORD]: true,
         description:
           'next_cursor of the previous page: start right after its last message (offset then ' +
-          'counts from there). Deep pages cost as little as the first',
+          'counts from there). Deep pages cost as little as the first. A cursor of one ' +
+          '`order` is refused by the other',
       }),
     ),
+  ),
+  order: Type.Optional(
+    Type.String({
+      enum: ['asc', 'desc'],
+      description:
+        '`asc` (the default): oldest first, as described above; `desc`: newest first (the ' +
+        'exact reverse order), with cursors of its own',
+    }),
   ),
 });
 
@@ -110,15 +119,26 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
     preValidation: normaliseQuery,
     handler: async (request) => {
       const { limit = DEFAULT_LIMIT, offset = 0, from, since, q, cursor } = request.query;
+      const order = request.query.order === 'desc' ? 'desc' : 'asc';
+      if (cursor !== undefined && cursor.order !== order) {
+        throw validationError([
+          {
+            loc: ['query', 'cursor'],
+            msg: `Input should be a next_cursor value returned with order=${order}`,
+            type: 'cursor_invalid',
+          },
+        ]);
+      }
       // parsed here, once, for every store (the validator has checked `since` already)
       const filter = {
         from,
         since: since === undefined ? undefined : instantOf(since),
         q: q === undefined ? undefined : fold(q),
       };
-      const page = await store.list(filter, { limit, offset, after: cursor });
+      const page = await store.list(filter, { limit, offset, after: cursor, order });
       const last = page.data.at(-1);
-      const next_cursor = page.more && last !== undefined ? encodeCursor(positionOf(last)) : null;
+      const next_cursor =
+        page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
       return { data: page.data, total: page.total, limit, offset, next_cursor };
     },
   });

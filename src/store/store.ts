@@ -1,4 +1,4 @@
-import type { Position } from '../cursor.js';
+import type { Order, Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
 
 export type { StoredMessage };
@@ -16,8 +16,9 @@ export interface Store {
   insert(message: Message): Promise<InsertOutcome>;
 
   /**
-   * One page of the messages matching `filter`, in (instant of ts, message_id) order: those
-   * after `page.after` (all when it is absent), skipping `page.offset`, at most `page.limit`.
+   * One page of the messages matching `filter`, in (instant of ts, message_id) order (reversed
+   * when `page.order` is 'desc'): those after `page.after` in that order (all when it is
+   * absent), skipping `page.offset`, at most `page.limit`.
    */
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
@@ -53,6 +54,8 @@ export interface Page {
   offset: number;
   /** start after this position (a cursor); the offset then counts from there */
   after?: Position;
+  /** 'asc' (the default): oldest first; 'desc': newest first */
+  order?: Order;
 }
 
 export interface MessagePage {

@@ -197,16 +197,17 @@ export class PostgresStore implements Store {
             text: `SELECT count(*) AS n FROM messages ${whereClause(where)}`,
             values: [...values],
           });
+    const desc = page.order === 'desc';
     if (page.after !== undefined) {
       where.push(
-        `(ts_us, message_id) > (${param(String(page.after.instant))}::bigint, ` +
+        `(ts_us, message_id) ${desc ? '<' : '>'} (${param(String(page.after.instant))}::bigint, ` +
           `${param(escapeText(page.after.messageId))}::text COLLATE "C")`,
       );
     }
     const pageSql = `
       SELECT ${MESSAGE_COLUMNS} FROM messages
       ${whereClause(where)}
-      ORDER BY ts_us, message_id
+      ORDER BY ${desc ? 'ts_us DESC, message_id DESC' : 'ts_us, message_id'}
       LIMIT ${param(page.limit + 1)}::integer OFFSET ${param(String(page.offset))}::bigint`;
     const [total, listed] = await Promise.all([
       counting,

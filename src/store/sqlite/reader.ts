@@ -52,8 +52,9 @@ export class SqliteReader {
       }
       const kept = this.count(filter);
       const total = q === undefined ? kept : this.search.count(q, where, params);
+      const desc = page.order === 'desc';
       if (page.after !== undefined) {
-        where.push('(ts_us, message_id) > (?, ?)');
+        where.push(`(ts_us, message_id) ${desc ? '<' : '>'} (?, ?)`);
         params.push(page.after.instant, page.after.messageId);
       }
       const rows =
@@ -61,9 +62,14 @@ export class SqliteReader {
           ? (this.statement(
               `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
                ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-               ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+               ORDER BY ${desc ? 'ts_us DESC, message_id DESC' : 'ts_us, message_id'}
+               LIMIT ? OFFSET ?`,
             ).all(...params, page.limit + 1, page.offset) as StoredMessage[])
-          : this.search.page(q, { total, kept }, where, params, page.limit + 1, page.offset);
+          : this.search.page(q, { total, kept }, where, params, {
+              limit: page.limit + 1,
+              offset: page.offset,
+              desc,
+            });
       const more = rows.length > page.limit;
       return { data: more ? rows.slice(0, page.limit) : rows, total, more };
     });
