@@ -1,5 +1,6 @@
 import type { Order, Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
+import type { MessageListener } from './listeners.js';
 
 export type { StoredMessage };
 
@@ -32,6 +33,13 @@ export interface Store {
    * stores whose search index is written behind the inserts. Cheap: read at every scrape.
    */
   searchBacklog?(): number;
+
+  /**
+   * Calls `listener` with every message newly stored from now on, after its commit: by this
+   * process, and on PostgreSQL by any process sharing the database. A duplicate is not a new
+   * message. Returns the function that unsubscribes.
+   */
+  subscribe(listener: MessageListener): () => void;
 
   /** Finishes pending writes and releases the database. */
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import type { MessageListener } from '../listeners.js';
 import { readMigrations } from '../migrations.js';
 import {
   type InsertOutcome,
@@ -20,8 +21,17 @@ import { planTotal } from '../totals.js';
 import { describeError } from './errors.js';
 import { escapeText, unescapeText } from './escape.js';
 import { migrate } from './migrate.js';
+import { Notifications } from './notifications.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
-import { INSERT_SQL, literal, MESSAGE_COLUMNS, STATS_SQL, totalQuery, whereClause } from './sql.js';
+import {
+  INSERT_SQL,
+  literal,
+  MESSAGE_COLUMNS,
+  MESSAGES_BY_ID_SQL,
+  STATS_SQL,
+  totalQuery,
+  whereClause,
+} from './sql.js';
 import { StartUp } from './startup.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
@@ -64,6 +74,7 @@ export class PostgresStore implements Store {
   private readonly latestVersion: number;
   private readonly startUp: StartUp;
   private readonly inserts: BatchQueue<Insert, InsertOutcome>;
+  private readonly notifications: Notifications;
   private closed = false;
   private closing: Promise<void> | null = null;
 
@@ -94,6 +105,11 @@ export class PostgresStore implements Store {
       maxInFlight: Math.max(1, options.poolSize - 1),
       maxBatch: MAX_BATCH_ROWS,
     });
+    this.notifications = new Notifications(
+      connection,
+      (ids) => this.query<StoredMessage>({ text: MESSAGES_BY_ID_SQL, values: [ids] }),
+      logger,
+    );
     const migrations = readMigrations('postgres');
     this.latestVersion = migrations.length;
     this.startUp = new StartUp(
@@ -255,6 +271,11 @@ export class PostgresStore implements Store {
     };
   }
 
+  /** New messages of every process sharing the database, through LISTEN/NOTIFY. */
+  subscribe(listener: MessageListener): () => void {
+    return this.notifications.subscribe(listener);
+  }
+
   // ---- health and shutdown ----
 
   async check(): Promise<StoreHealth> {
@@ -287,6 +308,7 @@ export class PostgresStore implements Store {
 
   private async shutDown(): Promise<void> {
     this.closed = true;
+    this.notifications.stop();
     const stopping = this.startUp.stop();
     // commit what was accepted before the close
     await this.inserts.drain();

@@ -5,6 +5,7 @@ import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { Listeners, type MessageListener } from '../listeners.js';
 import type {
   InsertOutcome,
   ListFilter,
@@ -55,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly inserts: BatchQueue<Row, InsertOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
+  private readonly listeners = new Listeners();
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
@@ -81,7 +83,7 @@ export class SqliteStore implements Store {
     const instant = parseInstant(message.ts);
     if (instant === null) return Promise.reject(new TypeError('ts is not a valid instant'));
     const text = message.text ?? null;
-    return this.inserts.push([
+    const inserted = this.inserts.push([
       message.message_id,
       message.from,
       message.to,
@@ -90,6 +92,21 @@ export class SqliteStore implements Store {
       text,
       text === null ? null : fold(text),
     ]);
+    return inserted.then((outcome) => {
+      if (outcome === 'created') {
+        const { message_id, from, to, ts } = message;
+        this.listeners.emit({ message_id, from, to, ts, text });
+      }
+      return outcome;
+    });
+  }
+
+  /**
+   * New messages of this process, after their commit. Another process writing the same file is
+   * not seen (SQLite has no notifications between processes).
+   */
+  subscribe(listener: MessageListener): () => void {
+    return this.listeners.add(listener);
   }
 
   list(filter: ListFilter, page: Page): Promise<MessagePage> {
