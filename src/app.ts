@@ -4,6 +4,7 @@ import { requireHost } from './http/guards.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
+import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   readToken?: string | null;
   maxBodyBytes: number;
   metrics?: Metrics;
+  /** how often GET /events sends a keep-alive comment (default 15 s) */
+  eventsHeartbeatMs?: number;
 }
 
 /** Longest time a client may take to send one whole request (headers and body). */
@@ -93,6 +96,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
+  await app.register(eventsRoutes, {
+    store,
+    readToken,
+    ...(options.eventsHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventsHeartbeatMs }),
+  });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
   await app.register(healthRoutes, { store, secretConfigured });
   await app.register(metricsRoutes, { metrics });

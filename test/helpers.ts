@@ -208,6 +208,7 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
   kind?: StoreKind;
+  eventsHeartbeatMs?: number;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -222,6 +223,9 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     readToken: options.readToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
+    ...(options.eventsHeartbeatMs === undefined
+      ? {}
+      : { eventsHeartbeatMs: options.eventsHeartbeatMs }),
   });
   await app.ready();
   return {
