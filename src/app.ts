@@ -102,7 +102,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.eventsHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventsHeartbeatMs }),
   });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
-  await app.register(healthRoutes, { store, secretConfigured });
+  const senders = {
+    webhook: options.webhookSecret !== null,
+    standard_webhooks: options.standardWebhooks != null,
+  };
+  await app.register(healthRoutes, { store, secretConfigured, senders });
   await app.register(metricsRoutes, { metrics });
   return app;
 }
