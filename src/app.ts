@@ -8,6 +8,7 @@ import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
+import pageRoutes from './routes/page.js';
 import statsRoutes from './routes/stats.js';
 import webhookRoutes from './routes/webhook.js';
 import type { StandardWebhooksOptions } from './standard-webhooks.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** how often GET /events sends a keep-alive comment (default 15 s) */
   eventsHeartbeatMs?: number;
+  /** the built inbox page served at / (default: dist/web beside the compiled server) */
+  pageDir?: string;
 }
 
 /** Longest time a client may take to send one whole request (headers and body). */
@@ -108,5 +111,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
   await app.register(healthRoutes, { store, secretConfigured, senders });
   await app.register(metricsRoutes, { metrics });
+  await app.register(pageRoutes, options.pageDir === undefined ? {} : { dir: options.pageDir });
   return app;
 }

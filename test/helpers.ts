@@ -209,6 +209,8 @@ export interface TestAppOptions {
   /** defaults to a fresh SQLite store */
   kind?: StoreKind;
   eventsHeartbeatMs?: number;
+  /** the built page to serve at / (see src/routes/page.ts) */
+  pageDir?: string;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -226,6 +228,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     ...(options.eventsHeartbeatMs === undefined
       ? {}
       : { eventsHeartbeatMs: options.eventsHeartbeatMs }),
+    ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
   });
   await app.ready();
   return {
