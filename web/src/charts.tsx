@@ -10,7 +10,7 @@ type Data<T> = { state: 'loading' } | { state: 'ready'; value: T } | { state: 'a
 
 function useData<T>(path: string, onError: (error: unknown) => void): Data<T> {
   const [data, setData] = useState<Data<T>>({ state: 'loading' });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: load once per path
+  // load once per path
   useEffect(() => {
     getJson<T>(path)
       .then((value) => setData({ state: 'ready', value }))

@@ -21,7 +21,7 @@ export function Details(props: {
   const [loaded, setLoaded] = useState<Loaded>({ state: 'loading' });
   const back = useRef<HTMLAnchorElement>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: load once per id
+  // load once per id
   useEffect(() => {
     setLoaded({ state: 'loading' });
     back.current?.focus();

@@ -55,7 +55,7 @@ export function MessageList(props: ListProps) {
     }
   }
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the query changes
+  // reload when the query changes
   useEffect(() => {
     generation.current++;
     setItems([]);
@@ -64,7 +64,7 @@ export function MessageList(props: ListProps) {
     void load(null);
   }, [key, props.live.resets]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the listener reads the latest props
+  // the listener reads the latest props
   useEffect(
     () =>
       props.live.subscribe((message) => {
@@ -78,7 +78,7 @@ export function MessageList(props: ListProps) {
     [key],
   );
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: observe once per page loaded
+  // observe once per page loaded
   useEffect(() => {
     const element = sentinel.current;
     if (element === null || cursor === null) return;

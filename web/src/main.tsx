@@ -115,7 +115,7 @@ function useLive(enabled: boolean, onError: (e: unknown) => void): Live & { conn
   const listeners = useMemo(() => new Set<(m: Message) => void>(), []);
   const [resets, setResets] = useState(0);
   const [connected, setConnected] = useState(false);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: one stream per token
+  // one stream per token
   useEffect(() => {
     if (!enabled) return;
     const abort = new AbortController();
@@ -154,7 +154,7 @@ function App() {
   };
   const live = useLive(needToken === 'no', onError);
   const seen = useRef(new Map<string, Message>());
-  // biome-ignore lint/correctness/useExhaustiveDependencies: again after a new token
+  // again after a new token
   useEffect(() => {
     getJson<Health>('/health/ready?verbose=true').then(setHealth).catch(onError);
   }, [attempt]);
