@@ -14,6 +14,9 @@
  *   --only sqlite|postgres
  *   --cache DIR         keep the seeded SQLite database in DIR and reuse it next time
  *                       (default: a temporary directory, removed afterwards)
+ *   --in-flight N       WhatsApp deliveries of 100 messages sent concurrently (default 8)
+ *   --before REF        also build the git revision REF (say, main before a change) and compare
+ *                       its POST /webhook ingest with this build's, in this run
  *
  * Prints one table per store: scenario, the most requests/s it sustained (50 connections, no
  * pause), p50 and p99 latency and the load they were measured at (a run saturating two shared
@@ -33,7 +36,9 @@ import { encodeCursor, positionOf } from '../src/cursor.js';
 import type { Message } from '../src/message.js';
 import { sign } from '../src/signature.js';
 import { freePort, startServer, stopServer } from '../test/harness/server.js';
+import { buildRevision, compareIngest, describeRevision } from './bench/before.js';
 import { runLoad } from './bench/load.js';
+import { APP_SECRET, benchWhatsApp } from './bench/whatsapp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'bench-secret';
@@ -50,12 +55,17 @@ const { values: options } = parseArgs({
     postgres: { type: 'string' },
     only: { type: 'string' },
     cache: { type: 'string' },
+    'in-flight': { type: 'string', default: '8' },
+    before: { type: 'string' },
   },
 });
 const DURATION = Number(options.duration);
 const CONNECTIONS = Number(options.connections);
 const MESSAGES = Number(options.messages);
 const READ_RATE = Number(options['read-rate']);
+const IN_FLIGHT = Number(options['in-flight']);
+/** --before: REF's built server, and how the table names it */
+let BEFORE: { server: string; label: string } | null = null;
 /**
  * Scenarios whose requests each cost far more than a page are paced slower (a share of
  * --read-rate): at the full rate they would only measure their own queue.
@@ -109,7 +119,12 @@ async function startProcess(
 }
 
 const startService = (databaseUrl: string) =>
-  startProcess({ WEBHOOK_SECRET: SECRET, DATABASE_URL: databaseUrl, LOG_LEVEL: 'ERROR' });
+  startProcess({
+    WEBHOOK_SECRET: SECRET,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'ERROR',
+  });
 
 /** CPU time of the whole machine: [busy, total] jiffies. */
 function cpu(): [number, number] {
@@ -247,6 +262,7 @@ function pathFiles(dir: string, sample: Message[]): Record<string, string> {
       (i) => `/messages?q=${['delivery', 'tracking', 'payment', 'hello'][i % 4]}`,
     ),
     stats: paths('stats', () => '/stats'),
+    by_id: paths('by_id', (i) => `/messages/${enc(pick(i).message_id)}`),
   };
 }
 
@@ -276,15 +292,60 @@ async function postScenario(
   );
 }
 
+/** The current build's POST /webhook ingest against REF's (--before), on fresh databases. */
+async function ingestVersusBefore(
+  name: string,
+  before: { server: string; label: string },
+  freshUrl: (label: string) => Promise<string>,
+  work: string,
+): Promise<Row> {
+  const compared = await compareIngest(async (which, round) => {
+    const url = await freshUrl(`ab${round}`);
+    const file = join(work, `requests-${name}-ab${round}.tsv`);
+    writeRequests(file, Math.max(80_000 * DURATION, 50_000), `ab${round}-${name}`);
+    const server =
+      which === 'current'
+        ? await startService(url)
+        : await startProcess(
+            { WEBHOOK_SECRET: SECRET, DATABASE_URL: url, LOG_LEVEL: 'ERROR' },
+            { args: [before.server] },
+          );
+    try {
+      const [result] = await postScenario(server, file, 1, undefined);
+      if ((result.status['200'] ?? 0) !== result.requests) {
+        throw new Error(`ingest (${which}): not every answer was 200`);
+      }
+      log(
+        `${name} ingest, ${which === 'current' ? 'this build' : before.label}: ${result.rps.toFixed(0)} req/s`,
+      );
+      return { rps: result.rps, p99: result.p99 };
+    } finally {
+      await server.stop();
+    }
+  });
+  return {
+    scenario: `ingest vs ${before.label} (${compared.before.rps.toFixed(0)} req/s, p99 ${compared.before.p99.toFixed(2)}): x${compared.ratio.toFixed(3)}`,
+    rps: compared.current.rps,
+    p50: 0,
+    p99: compared.current.p99,
+    ratio: '',
+    rssMb: 0,
+    target: '≥0.95 before',
+    met: compared.ratio >= 0.95 ? 'yes' : 'no',
+  };
+}
+
 async function benchStore(
   name: string,
   databaseUrl: () => Promise<string>,
   seededUrl: () => Promise<string>,
   work: string,
   baselineRps: number,
+  freshUrl: (label: string) => Promise<string>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const ratio = (rps: number) => (rps / baselineRps).toFixed(2);
+  if (BEFORE !== null) rows.push(await ingestVersusBefore(name, BEFORE, freshUrl, work));
 
   // ingest and duplicates on an empty store
   const requests = join(work, `requests-${name}.tsv`);
@@ -342,6 +403,12 @@ async function benchStore(
     target: '> ingest',
     met: dup.rps > ingest.rps ? 'yes' : 'no',
   });
+  await quiet();
+  const [whatsapp, whatsappRss] = await peakRss(
+    server.child.pid as number,
+    benchWhatsApp(name, server.base, { duration: DURATION, concurrency: IN_FLIGHT, log }),
+  );
+  for (const row of whatsapp) rows.push({ ...row, rssMb: whatsappRss });
   await server.stop();
 
   // reads on a large store
@@ -379,6 +446,7 @@ async function benchStore(
     q_rare: ['p99<10', (p) => p < 10],
     q_common: ['p99<100', (p) => p < 100],
     stats: ['p99<2', (p) => p < 2],
+    by_id: ['p99<5', (p) => p < 5],
   };
   let peak = 0;
   for (const [scenario, file] of Object.entries(files)) {
@@ -472,6 +540,13 @@ async function main(): Promise<void> {
   const cache = options.cache;
   if (cache !== undefined) mkdirSync(cache, { recursive: true });
   try {
+    if (options.before !== undefined) {
+      log(`building ${options.before}`);
+      BEFORE = {
+        server: buildRevision(ROOT, options.before, join(work, 'before')),
+        label: `${options.before} (${describeRevision(ROOT, options.before)})`,
+      };
+    }
     const requests = join(work, 'baseline.tsv');
     writeRequests(requests, Math.max(80_000 * DURATION, 50_000), 'baseline');
     const baseline = await startProcess(
@@ -513,6 +588,7 @@ async function main(): Promise<void> {
         },
         work,
         base.rps,
+        async (label) => `sqlite:///${join(work, `${label}.db`)}`,
       );
       print('SQLite', [...baselineRows, ...rows]);
     }
@@ -545,6 +621,12 @@ async function main(): Promise<void> {
           },
           work,
           base.rps,
+          async (label) => {
+            const name = `webhook_bench_${label}_${process.pid}`;
+            names.push(name);
+            await admin.query(`CREATE DATABASE ${name}`);
+            return urlOf(name);
+          },
         );
         print('PostgreSQL', [...baselineRows, ...rows]);
       } finally {

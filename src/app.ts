@@ -1,16 +1,21 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { clientErrorHandler, registerErrorHandling } from './http/errors.js';
+import type { WhatsappConfig } from './config.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/errors.js';
 import { requireHost } from './http/guards.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
+import dailyRoutes from './routes/daily.js';
 import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
+import messageRoutes from './routes/message.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
 import pageRoutes from './routes/page.js';
 import statsRoutes from './routes/stats.js';
+import statusesRoutes from './routes/statuses.js';
 import webhookRoutes from './routes/webhook.js';
+import whatsappRoutes from './routes/whatsapp.js';
 import type { StandardWebhooksOptions } from './standard-webhooks.js';
 import type { Store } from './store/store.js';
 import { ajv } from './validation.js';
@@ -32,6 +37,10 @@ export interface AppOptions {
   eventsHeartbeatMs?: number;
   /** the built inbox page served at / (default: dist/web beside the compiled server) */
   pageDir?: string;
+  /** /webhooks/whatsapp; absent: nothing configured (its POST and GET answer 503) */
+  whatsapp?: WhatsappConfig;
+  /** the service's clock (received_at); the system clock by default */
+  clock?: () => Date;
 }
 
 /** Longest time a client may take to send one whole request (headers and body). */
@@ -51,6 +60,16 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
  * connection is closed after Fastify's keepAliveTimeout (72 s) instead.
  */
 const CONNECTION_TIMEOUT_MS = 20_000;
+
+const NO_WHATSAPP: WhatsappConfig = {
+  appSecret: null,
+  previousAppSecret: null,
+  verifyToken: null,
+  maxBodyBytes: 3 * 1024 * 1024,
+};
+
+/** Longest path segment read as a message id (longer: 404). */
+const MAX_ID_SEGMENT = 256 * 12;
 
 /** Builds the HTTP app around a store. It never listens and never reads the environment. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -78,6 +97,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // shutdown in server.ts), not refused with a 503 outside the error envelope
     return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(options.logger),
+    // a message_id of 256 characters, percent-encoded (up to 12 characters per code point)
+    routerOptions: { maxParamLength: MAX_ID_SEGMENT },
+    frameworkErrors,
   });
   app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
@@ -95,21 +117,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     previousSecret: options.previousWebhookSecret ?? null,
     standardWebhooks: options.standardWebhooks ?? null,
     maxBodyBytes: options.maxBodyBytes,
+    clock: options.clock ?? (() => new Date()),
+  });
+  await app.register(whatsappRoutes, {
+    store,
+    metrics,
+    ...(options.whatsapp ?? NO_WHATSAPP),
+    clock: options.clock ?? (() => new Date()),
   });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
+  await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
   await app.register(eventsRoutes, {
     store,
     readToken,
     ...(options.eventsHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventsHeartbeatMs }),
   });
+  await app.register(statusesRoutes, { store, readToken });
+  await app.register(dailyRoutes, { store, readToken });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
-  const senders = {
-    webhook: options.webhookSecret !== null,
-    standard_webhooks: options.standardWebhooks != null,
-  };
-  await app.register(healthRoutes, { store, secretConfigured, senders });
+  await app.register(healthRoutes, {
+    store,
+    secretConfigured,
+    sources: {
+      webhook: options.webhookSecret !== null,
+      standard_webhooks: options.standardWebhooks != null,
+      whatsapp: options.whatsapp?.appSecret != null,
+    },
+  });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes, options.pageDir === undefined ? {} : { dir: options.pageDir });
   return app;

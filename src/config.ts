@@ -26,6 +26,20 @@ const EnvSchema = Type.Object({
     pattern: '^0*(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)$',
     description: 'a whole number of seconds from 1 to 86400',
   }),
+  WHATSAPP_APP_SECRET: Type.Optional(
+    Type.String({ description: "the Meta app's secret, which signs X-Hub-Signature-256" }),
+  ),
+  WHATSAPP_APP_SECRET_PREVIOUS: Type.Optional(
+    Type.String({ description: 'a second app secret, accepted too while the app secret rotates' }),
+  ),
+  WHATSAPP_VERIFY_TOKEN: Type.Optional(
+    Type.String({ description: "the verify token typed into Meta's dashboard" }),
+  ),
+  WHATSAPP_MAX_BODY_BYTES: Type.String({
+    default: '3145728',
+    pattern: '^0*[1-9][0-9]{0,8}$',
+    description: 'a whole number of bytes from 1 to 999999999',
+  }),
   READ_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
@@ -102,12 +116,25 @@ export interface Config {
   previousStandardWebhooksSecret: string | null;
   /** STANDARD_WEBHOOKS_TOLERANCE_S: how far `webhook-timestamp` may be from now, either way */
   standardWebhooksToleranceSeconds: number;
+  /** POST and GET /webhooks/whatsapp */
+  whatsapp: WhatsappConfig;
   /** READ_TOKEN: when set, GET /messages and /stats require `Authorization: Bearer <token>` */
   readToken: string | null;
   database: DatabaseConfig;
   logLevel: LogLevel;
   host: string;
   port: number;
+  maxBodyBytes: number;
+}
+
+export interface WhatsappConfig {
+  /** WHATSAPP_APP_SECRET; null when unset: POST /webhooks/whatsapp then answers 503 */
+  appSecret: string | null;
+  /** WHATSAPP_APP_SECRET_PREVIOUS: also accepted while the app secret rotates */
+  previousAppSecret: string | null;
+  /** WHATSAPP_VERIFY_TOKEN; null when unset: the GET handshake then answers 503 */
+  verifyToken: string | null;
+  /** WHATSAPP_MAX_BODY_BYTES: the largest delivery accepted */
   maxBodyBytes: number;
 }
 
@@ -187,12 +214,24 @@ export function loadConfig(
       'STANDARD_WEBHOOKS_SECRET_PREVIOUS is set without STANDARD_WEBHOOKS_SECRET: set the new key in STANDARD_WEBHOOKS_SECRET',
     );
   }
+  if (env.WHATSAPP_APP_SECRET_PREVIOUS !== undefined && env.WHATSAPP_APP_SECRET === undefined) {
+    throw new ConfigError(
+      'WHATSAPP_APP_SECRET_PREVIOUS',
+      'WHATSAPP_APP_SECRET_PREVIOUS is set without WHATSAPP_APP_SECRET: set the new secret in WHATSAPP_APP_SECRET',
+    );
+  }
   return {
     webhookSecret: env.WEBHOOK_SECRET ?? null,
     previousWebhookSecret: env.WEBHOOK_SECRET_PREVIOUS ?? null,
     standardWebhooksSecret: env.STANDARD_WEBHOOKS_SECRET ?? null,
     previousStandardWebhooksSecret: env.STANDARD_WEBHOOKS_SECRET_PREVIOUS ?? null,
     standardWebhooksToleranceSeconds: Number(env.STANDARD_WEBHOOKS_TOLERANCE_S),
+    whatsapp: {
+      appSecret: env.WHATSAPP_APP_SECRET ?? null,
+      previousAppSecret: env.WHATSAPP_APP_SECRET_PREVIOUS ?? null,
+      verifyToken: env.WHATSAPP_VERIFY_TOKEN ?? null,
+      maxBodyBytes: Number(env.WHATSAPP_MAX_BODY_BYTES),
+    },
     readToken: env.READ_TOKEN ?? null,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
       poolSize: Number(env.DATABASE_POOL_SIZE),

@@ -58,3 +58,35 @@ export function decodeCursor(cursor: string): CursorValue | null {
 export function positionOf(message: { ts: string; message_id: string }): Position {
   return { instant: instantOf(message.ts), messageId: message.message_id };
 }
+
+/**
+ * The `cursor` of GET /statuses: base64url of `[instant in microseconds, message_id, status]`,
+ * the position of a status in (ts, message_id, status) order.
+ */
+export function encodeStatusCursor(position: {
+  instant: bigint;
+  messageId: string;
+  status: string;
+}): string {
+  return Buffer.from(
+    JSON.stringify([String(position.instant), position.messageId, position.status]),
+  ).toString('base64url');
+}
+
+export function decodeStatusCursor(
+  cursor: string,
+): { instant: bigint; messageId: string; status: string } | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length !== 3) return null;
+  const [instant, messageId, status] = value as unknown[];
+  if (typeof instant !== 'string' || !INTEGER.test(instant)) return null;
+  if (typeof messageId !== 'string' || messageId === '' || !messageId.isWellFormed()) return null;
+  if (typeof status !== 'string' || status === '' || !status.isWellFormed()) return null;
+  return { instant: BigInt(instant), messageId, status };
+}

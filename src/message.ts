@@ -55,3 +55,25 @@ export const StoredMessageSchema = Type.Object({
 
 /** A message as the stores return it. */
 export type StoredMessage = Static<typeof StoredMessageSchema>;
+
+const Nullable = (description: string) =>
+  Type.Unsafe<string | null>({ type: ['string', 'null'], description });
+
+/** A message with everything kept about it (GET /messages/{message_id}). */
+export const MessageRecordSchema = Type.Object({
+  ...StoredMessageSchema.properties,
+  source: Type.Union([Type.Literal('webhook'), Type.Literal('whatsapp')], {
+    description: 'webhook: POST /webhook; whatsapp: POST /webhooks/whatsapp',
+  }),
+  type: Nullable('the WhatsApp message type (text, image, reaction…); null for POST /webhook'),
+  contact_name: Nullable("the sender's WhatsApp profile name, when the delivery named it"),
+  reply_to: Nullable('the id of the message this one replies to (WhatsApp context.id)'),
+  received_at: Type.String({
+    description: "the service's clock when it was stored, YYYY-MM-DDTHH:MM:SSZ",
+  }),
+  payload: Type.Unknown({
+    description:
+      'what was received for it, as JSON: the POST /webhook body, or the WhatsApp messages[] item; ' +
+      'null for messages stored before it was kept',
+  }),
+});

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
           },
     readToken: config.readToken,
     maxBodyBytes: config.maxBodyBytes,
+    whatsapp: config.whatsapp,
   });
 
   // Graceful shutdown. Closing at once would race the senders: a request already on its way over

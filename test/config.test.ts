@@ -17,6 +17,12 @@ describe('config', () => {
       host: '0.0.0.0',
       port: 8000,
       maxBodyBytes: 65536,
+      whatsapp: {
+        appSecret: null,
+        previousAppSecret: null,
+        verifyToken: null,
+        maxBodyBytes: 3145728,
+      },
     });
   });
 
@@ -31,6 +37,10 @@ describe('config', () => {
         HOST: '127.0.0.1',
         PORT: '3000',
         MAX_BODY_BYTES: '1024',
+        WHATSAPP_APP_SECRET: 'app-secret',
+        WHATSAPP_APP_SECRET_PREVIOUS: 'old-app-secret',
+        WHATSAPP_VERIFY_TOKEN: 'verify-me',
+        WHATSAPP_MAX_BODY_BYTES: '4194304',
       },
       '/srv/app',
     );
@@ -46,6 +56,12 @@ describe('config', () => {
       host: '127.0.0.1',
       port: 3000,
       maxBodyBytes: 1024,
+      whatsapp: {
+        appSecret: 'app-secret',
+        previousAppSecret: 'old-app-secret',
+        verifyToken: 'verify-me',
+        maxBodyBytes: 4194304,
+      },
     });
   });
 
@@ -60,6 +76,29 @@ describe('config', () => {
     const empty = loadConfig({ WEBHOOK_SECRET_PREVIOUS: '', READ_TOKEN: '' }, '/x');
     assert.equal(empty.previousWebhookSecret, null);
     assert.equal(empty.readToken, null);
+  });
+
+  it('refuses a malformed WhatsApp body limit and a previous app secret alone', () => {
+    for (const bad of ['0', '-1', '3 MiB', '1e6', '1000000000']) {
+      assert.equal(
+        configError({ WHATSAPP_MAX_BODY_BYTES: bad }).variable,
+        'WHATSAPP_MAX_BODY_BYTES',
+      );
+    }
+    assert.equal(
+      configError({ WHATSAPP_APP_SECRET_PREVIOUS: 'old' }).variable,
+      'WHATSAPP_APP_SECRET_PREVIOUS',
+    );
+    const empty = loadConfig(
+      { WHATSAPP_APP_SECRET: '', WHATSAPP_VERIFY_TOKEN: '', WHATSAPP_MAX_BODY_BYTES: '' },
+      '/x',
+    );
+    assert.deepEqual(empty.whatsapp, {
+      appSecret: null,
+      previousAppSecret: null,
+      verifyToken: null,
+      maxBodyBytes: 3145728,
+    });
   });
 
   it('treats empty variables as unset', () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
-import { ConfigError, type LogLevel, loadConfig } from '../src/config.js';
+import { ConfigError, type LogLevel, loadConfig, type WhatsappConfig } from '../src/config.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { createLogger } from '../src/logger.js';
 import { sign } from '../src/signature.js';
@@ -211,6 +211,10 @@ export interface TestAppOptions {
   eventsHeartbeatMs?: number;
   /** the built page to serve at / (see src/routes/page.ts) */
   pageDir?: string;
+  /** the service's clock; the system clock by default */
+  clock?: () => Date;
+  /** /webhooks/whatsapp settings; none configured by default */
+  whatsapp?: Partial<WhatsappConfig>;
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -229,6 +233,14 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       ? {}
       : { eventsHeartbeatMs: options.eventsHeartbeatMs }),
     ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    whatsapp: {
+      appSecret: null,
+      previousAppSecret: null,
+      verifyToken: null,
+      maxBodyBytes: 3 * 1024 * 1024,
+      ...options.whatsapp,
+    },
   });
   await app.ready();
   return {

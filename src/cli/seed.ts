@@ -5,7 +5,9 @@ import type { InsertOutcome, Store } from '../store/store.js';
 import { generator } from './generate.js';
 import { type LineSource, openLines } from './input.js';
 import { parseLine } from './lines.js';
+import { parseCount, parseSeed } from './options.js';
 import { type Progress, progress } from './progress.js';
+import { seedStatuses, seedWhatsAppMessages } from './seed-whatsapp.js';
 import { env, Failure, parse, UsageError } from './usage.js';
 
 /**
@@ -16,11 +18,12 @@ import { env, Failure, parse, UsageError } from './usage.js';
  * writers of a service running on the same file would wait on.
  */
 export const CHUNK = 10_000;
-const MAX_COUNT = 99_999_999;
 const SHOWN_PROBLEMS = 10;
 
 const OPTIONS = {
   count: { type: 'string' },
+  statuses: { type: 'string' },
+  whatsapp: { type: 'boolean' },
   file: { type: 'string' },
   seed: { type: 'string' },
   'database-url': { type: 'string' },
@@ -30,23 +33,6 @@ interface Counts {
   created: number;
   duplicates: number;
   invalid: number;
-}
-
-function parseCount(value: string): number {
-  const count = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count <= MAX_COUNT)) {
-    throw new UsageError(`--count must be a whole number from 0 to ${MAX_COUNT}, not '${value}'`);
-  }
-  return count;
-}
-
-function parseSeed(value: string): string {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
-    throw new UsageError(
-      `--seed must be 1 to 64 characters from A-Z a-z 0-9 . _ -, not '${value}'`,
-    );
-  }
-  return value;
 }
 
 /** The database as the service would open it: --database-url, else DATABASE_URL, else default. */
@@ -159,17 +145,23 @@ function summary(counts: Counts, started: number): string {
 }
 
 /**
- * `seed (--count N [--seed S] | --file FILE) [--database-url URL]`: loads messages straight
- * into the store. 1 when a line was invalid or the database failed.
+ * `seed (--count N [--seed S] [--whatsapp] | --file FILE | --statuses N [--seed S])
+ * [--database-url URL]`: loads messages (or delivery statuses) straight into the store.
+ * 1 when a line was invalid or the database failed.
  */
 export async function runSeed(args: string[]): Promise<number> {
   const { values } = parse(args, OPTIONS, 0);
-  if ((values.count === undefined) === (values.file === undefined)) {
-    throw new UsageError('seed needs either --count N or --file FILE');
+  const given = [values.count, values.file, values.statuses].filter((v) => v !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError('seed needs either --count N or --file FILE, or --statuses N');
   }
   if (values.file !== undefined && values.seed !== undefined) {
-    throw new UsageError('--seed goes with --count, not with --file');
+    throw new UsageError('--seed goes with --count or --statuses, not with --file');
   }
+  if (values.whatsapp === true && values.count === undefined) {
+    throw new UsageError('--whatsapp goes with --count');
+  }
+  const statuses = values.statuses === undefined ? null : parseCount(values.statuses, 'statuses');
   const count = values.count === undefined ? null : parseCount(values.count);
   const seed = parseSeed(values.seed ?? '1');
   const database = databaseFrom(values['database-url']);
@@ -188,7 +180,10 @@ export async function runSeed(args: string[]): Promise<number> {
   const started = performance.now();
   let failure: unknown = null;
   try {
-    if (source === null) await seedGenerated(store, count ?? 0, seed, counts, bar);
+    if (statuses !== null) await seedStatuses(store, statuses, seed, counts, bar);
+    else if (values.whatsapp === true)
+      await seedWhatsAppMessages(store, count ?? 0, seed, counts, bar);
+    else if (source === null) await seedGenerated(store, count ?? 0, seed, counts, bar);
     else await seedLines(store, source, counts, problems, bar);
   } catch (error) {
     failure = error;

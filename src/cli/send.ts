@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Message } from '../message.js';
 import { readInput } from './input.js';
+import { parseLine } from './lines.js';
+import { parseCount, parseSeed } from './options.js';
+import { type Source, sendWhatsApp } from './send-whatsapp.js';
 import { headerSigner } from './standard.js';
 import { env, Failure, parse, UsageError } from './usage.js';
+import { appSecretFrom, parseBatch } from './whatsapp.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 const TIMEOUT_MS = 30_000;
@@ -10,6 +15,10 @@ const OPTIONS = {
   url: { type: 'string' },
   secret: { type: 'string' },
   standard: { type: 'boolean' },
+  whatsapp: { type: 'boolean' },
+  batch: { type: 'string' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
   id: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
@@ -25,8 +34,8 @@ export function now(): string {
   return `${new Date().toISOString().slice(0, 19)}Z`;
 }
 
-/** `URL/webhook` for a base URL given with or without a trailing slash. */
-function webhookUrl(base: string): URL {
+/** `URL/path` (`webhook`, `webhooks/whatsapp`) for a base URL with or without a trailing slash. */
+function endpoint(base: string, path: string): URL {
   let url: URL;
   try {
     url = new URL(base);
@@ -36,23 +45,31 @@ function webhookUrl(base: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`the URL must start with http:// or https://: ${base}`);
   }
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/webhook`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path}`;
   return url;
 }
 
-/** The message built from --id, --from, --to, --ts and --text, as JSON bytes. */
-function messageFrom(values: Partial<Record<MessageOption, string>>): Buffer {
+/** The message built from --id, --from, --to, --ts and --text. */
+function messageFrom(values: Partial<Record<MessageOption, string>>): Message {
   if (values.from === undefined || values.to === undefined) {
     throw new UsageError('a message built from options needs --from and --to');
   }
-  const message: Record<string, string> = {
+  const message: Message = {
     message_id: values.id ?? randomUUID(),
     from: values.from,
     to: values.to,
     ts: values.ts ?? now(),
   };
   if (values.text !== undefined) message.text = values.text;
-  return Buffer.from(JSON.stringify(message));
+  return message;
+}
+
+/** The message from options, checked with the webhook's rules (send --whatsapp converts it). */
+function checkedMessageFrom(values: Partial<Record<MessageOption, string>>): Message {
+  const message = messageFrom(values);
+  const line = parseLine(Buffer.from(JSON.stringify(message)));
+  if (line !== null && 'invalid' in line) throw new UsageError(`invalid message: ${line.invalid}`);
+  return message;
 }
 
 /** Why a fetch failed, in one line: the network error's own message when there is one. */
@@ -75,9 +92,15 @@ export async function runSend(args: string[]): Promise<number> {
   if (fromOptions && positionals.length > 0) {
     throw new UsageError('give either FILE or the message options (--from, --to...), not both');
   }
-  const url = webhookUrl(values.url ?? env('WEBHOOK_URL') ?? DEFAULT_URL);
+  if (values.whatsapp === true) return runSendWhatsApp(values, positionals[0], fromOptions);
+  for (const name of ['batch', 'count', 'seed'] as const) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} goes with --whatsapp`);
+  }
+  const url = endpoint(values.url ?? env('WEBHOOK_URL') ?? DEFAULT_URL, 'webhook');
   const signatureHeaders = headerSigner(values.standard === true, values.secret);
-  const body = fromOptions ? messageFrom(values) : await readInput(positionals[0]);
+  const body = fromOptions
+    ? Buffer.from(JSON.stringify(messageFrom(values)))
+    : await readInput(positionals[0]);
 
   let response: Response;
   let answer: string;
@@ -98,4 +121,41 @@ export async function runSend(args: string[]): Promise<number> {
   process.stdout.write(`${status}\n`);
   if (answer !== '') process.stdout.write(answer.endsWith('\n') ? answer : `${answer}\n`);
   return response.ok ? 0 : 1;
+}
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+/**
+ * `send --whatsapp [--url URL] [--secret S] [--batch N] (--count N [--seed S] | FILE |
+ * --from E164 --to E164 ...)`: the messages in Meta's signed envelopes, to URL/webhooks/whatsapp.
+ */
+async function runSendWhatsApp(
+  values: Values,
+  file: string | undefined,
+  fromOptions: boolean,
+): Promise<number> {
+  if (values.standard === true)
+    throw new UsageError('--standard and --whatsapp exclude each other');
+  const sources = [values.count !== undefined, file !== undefined, fromOptions];
+  if (sources.filter(Boolean).length !== 1) {
+    throw new UsageError('send --whatsapp needs one of --count N, FILE, or --from and --to');
+  }
+  if (values.seed !== undefined && values.count === undefined) {
+    throw new UsageError('--seed goes with --count');
+  }
+  const batch = parseBatch(values.batch);
+  let source: Source;
+  if (values.count !== undefined) {
+    source = {
+      kind: 'count',
+      count: parseCount(values.count),
+      seed: parseSeed(values.seed ?? '1'),
+    };
+  } else if (file !== undefined) {
+    source = { kind: 'file', path: file };
+  } else {
+    source = { kind: 'one', message: checkedMessageFrom(values) };
+  }
+  const url = endpoint(values.url ?? env('WEBHOOK_URL') ?? DEFAULT_URL, 'webhooks/whatsapp');
+  return sendWhatsApp({ url, secret: appSecretFrom(values.secret), batch, source });
 }

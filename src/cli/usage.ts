@@ -13,6 +13,10 @@ Commands:
       each: webhook-id (--id, default a random msg_...), webhook-timestamp (--timestamp, unix
       seconds, default now) and webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>).
 
+  sign --whatsapp [--secret S] [FILE]
+      Print the X-Hub-Signature-256 header line for FILE's exact bytes, as Meta sends it:
+      "X-Hub-Signature-256: sha256=<hex HMAC-SHA256>", keyed with the WhatsApp app secret.
+
   send [--standard] [--url URL] [--secret S] [FILE]
   send [--standard] [--url URL] [--secret S] --from E164 --to E164 [--id ID] [--ts TS] [--text T]
       Sign a message and POST it to URL/webhook as application/json; print the HTTP status
@@ -22,29 +26,50 @@ Commands:
       without --text the message has no text. With --standard it is signed with the three
       Standard Webhooks headers (a random webhook-id, the current time) instead of X-Signature.
 
-  seed --count N [--seed S] [--database-url URL]
+  send --whatsapp [--url URL] [--secret S] [--batch N] --count N [--seed S]
+  send --whatsapp [--url URL] [--secret S] [--batch N] FILE
+  send --whatsapp [--url URL] [--secret S] --from E164 --to E164 [--id ID] [--ts TS] [--text T]
+      Send messages to URL/webhooks/whatsapp as Meta's WhatsApp Cloud API does: in
+      whatsapp_business_account envelopes of N messages each (--batch, 1 to 1000, default 100;
+      one change per business number, the "to"), non-ASCII escaped as \\uXXXX and / as \\/,
+      each delivery signed with X-Hub-Signature-256. The messages are generated (--count, as
+      seed --count), read from a JSON Lines file (as seed --file; invalid lines are skipped
+      and reported), or built from the options. A message with text becomes a "text" item,
+      one without a "sticker". Deliveries go one at a time; a refused one is printed with its
+      status and answer, and a summary line ends the output.
+
+  seed --count N [--seed S] [--whatsapp] [--database-url URL]
   seed --file FILE [--database-url URL]
+  seed --statuses N [--seed S] [--database-url URL]
       Store messages straight into the database, without HTTP; a message_id already stored
       is counted as a duplicate and left unchanged. --count generates N messages, the same
       ones for the same --seed (default 1), with ids seed<S>-00000001, seed<S>-00000002, ...
       --file reads one JSON message per line (- for standard input), checked with the
       webhook's rules: invalid lines are skipped and reported, blank lines ignored.
+      --whatsapp stores the generated messages as WhatsApp deliveries would (source whatsapp,
+      type, contact name, payload). --statuses N stores the delivery statuses of N messages
+      the business sent (ids out<S>-00000001, ...): each sent, then mostly delivered and read,
+      or failed with one of Meta's error codes; the counts are of statuses.
 
   help
       Print this text (also --help, -h, or no arguments).
 
 Options:
   --secret S          HMAC key; default $WEBHOOK_SECRET. With --standard, the whsec_ key;
-                      default $STANDARD_WEBHOOKS_SECRET. Prefer the variables: command-line
+                      default $STANDARD_WEBHOOKS_SECRET. With --whatsapp, the app secret;
+                      default $WHATSAPP_APP_SECRET. Prefer the variables: command-line
                       arguments are visible to other users of the machine.
   --standard          sign with Standard Webhooks (webhook-id, webhook-timestamp,
                       webhook-signature) instead of X-Signature
+  --whatsapp          as Meta's WhatsApp Cloud API: X-Hub-Signature-256, and (send) envelopes
+                      to /webhooks/whatsapp; seed: stored as WhatsApp messages
+  --batch N           send --whatsapp: messages per delivery, 1 to 1000; default 100
   --id ID             sign --standard: the webhook-id, 1 to 256 printable ASCII characters
                       without spaces; send: the message_id
   --timestamp T       sign --standard: the webhook-timestamp, whole unix seconds
   --url URL           where the service listens; default $WEBHOOK_URL, else
                       http://127.0.0.1:8000
-  --count N           how many messages to generate (0 to 99999999)
+  --count N           how many messages to generate (0 to 99999999; seed, send --whatsapp)
   --seed S            1 to 64 characters from A-Z a-z 0-9 . _ -; default 1
   --file FILE         a JSON Lines file, or - for standard input
   --database-url URL  the database, as the service's DATABASE_URL: sqlite:///relative/path,
@@ -55,14 +80,15 @@ Environment:
   WEBHOOK_SECRET      the HMAC key (sign, send)
   STANDARD_WEBHOOKS_SECRET
                       the whsec_ key (sign --standard, send --standard)
+  WHATSAPP_APP_SECRET the Meta app secret (sign --whatsapp, send --whatsapp)
   WEBHOOK_URL         the service's base URL (send)
   DATABASE_URL        the database (seed)
   An empty variable counts as unset.
 
 Exit codes:
-  0  success (send: the service answered 2xx)
-  1  failure: send got another status or could not connect; seed skipped invalid lines or
-     the database failed; a file could not be read
+  0  success (send: the service answered 2xx, to every delivery with --whatsapp)
+  1  failure: send got another status or could not connect; seed or send --whatsapp skipped
+     invalid lines; seed's database failed; a file could not be read
   2  usage error: unknown command or option, a missing or malformed value, no secret or
      a malformed whsec_ key
 `;

@@ -28,12 +28,17 @@ export const DETAIL = {
   notJson: 'content type must be application/json',
   compressed: 'content encoding is not supported: send the JSON uncompressed',
   secretNotConfigured: 'webhook secret is not configured',
+  appSecretNotConfigured: 'WhatsApp app secret is not configured',
+  verifyTokenNotConfigured: 'WhatsApp verify token is not configured',
+  verificationFailed: 'verification failed',
   unavailable: 'database unavailable, retry later',
   readToken: 'missing or invalid bearer token',
   notFound: 'Not Found',
+  messageNotFound: 'message not found',
   methodNotAllowed: 'Method Not Allowed',
   missingHost: 'missing Host header',
   malformed: 'malformed HTTP request',
+  malformedPath: 'malformed path: invalid percent-encoding',
   requestTimeout: 'request not received in time',
   headersTooLarge: 'request headers too large',
   internal: 'internal server error',
@@ -117,6 +122,22 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: DETAIL.notFound }));
+}
+
+/**
+ * For errors the router meets before any route runs (a path segment that is not valid
+ * percent-encoding): the envelope instead of Fastify's default body. Pass as `frameworkErrors`.
+ */
+export function frameworkErrors(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const http =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new HttpError(400, DETAIL.malformedPath)
+      : toHttpError(error);
+  reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
 }
 
 /**

@@ -19,6 +19,44 @@ export const WEBHOOK_RESULTS = [
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
+/** Outcomes of POST /webhooks/whatsapp (label values of whatsapp_deliveries_total). */
+export const WHATSAPP_RESULTS = [
+  'stored',
+  'duplicate',
+  'ignored',
+  'invalid_signature',
+  'validation_error',
+  'payload_too_large',
+  'unsupported_media_type',
+  'method_not_allowed',
+  'not_configured',
+  'unavailable',
+  'error',
+] as const;
+
+export type WhatsappResult = (typeof WHATSAPP_RESULTS)[number];
+
+/** WhatsApp message types counted by name; any other type is counted as `other`. */
+export const WHATSAPP_TYPES = [
+  'text',
+  'image',
+  'video',
+  'document',
+  'audio',
+  'sticker',
+  'reaction',
+  'interactive',
+  'button',
+  'location',
+  'contacts',
+  'system',
+  'order',
+  'unsupported',
+  'other',
+] as const;
+
+export type StoredKind = 'message' | 'status';
+
 export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ['x-signature', 'standard-webhooks'];
 
 export interface Metrics {
@@ -27,6 +65,13 @@ export interface Metrics {
   countWebhook(result: WebhookResult): void;
   /** A POST /webhook request whose signature verified, by the scheme that verified it. */
   countSignatureScheme(scheme: SignatureScheme): void;
+  countWhatsappDelivery(result: WhatsappResult): void;
+  /** Items newly stored, by kind and source. */
+  countStored(kind: StoredKind, source: 'webhook' | 'whatsapp', count: number): void;
+  /** Messages of accepted WhatsApp deliveries, by type (redeliveries included). */
+  countWhatsappType(type: string | null, count: number): void;
+  /** Changes of another field than `messages`: answered, not stored. */
+  countIgnoredChanges(count: number): void;
   /** Reports `backlog()` as search_index_backlog_messages at every scrape. */
   watchSearchBacklog(backlog: () => number): void;
 }
@@ -74,6 +119,39 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
   for (const scheme of SIGNATURE_SCHEMES) schemes.labels(scheme).inc(0);
+  const deliveries = new Counter({
+    name: 'whatsapp_deliveries_total',
+    help: 'POST /webhooks/whatsapp outcomes (stored: something new was stored)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of WHATSAPP_RESULTS) deliveries.labels(result).inc(0);
+  const stored = new Counter({
+    name: 'stored_items_total',
+    help: 'Messages and delivery statuses newly stored, by kind and source',
+    labelNames: ['kind', 'source'] as const,
+    registers: [registry],
+  });
+  for (const [kind, source] of [
+    ['message', 'webhook'],
+    ['message', 'whatsapp'],
+    ['status', 'whatsapp'],
+  ] as const) {
+    stored.labels(kind, source).inc(0);
+  }
+  const types = new Counter({
+    name: 'whatsapp_messages_total',
+    help: 'Messages in accepted WhatsApp deliveries (redeliveries included), by type; types outside a fixed list count as other',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  for (const type of WHATSAPP_TYPES) types.labels(type).inc(0);
+  const known = new Set<string>(WHATSAPP_TYPES);
+  const ignored = new Counter({
+    name: 'whatsapp_ignored_changes_total',
+    help: 'Changes of another field than messages in WhatsApp deliveries: answered 200, not stored',
+    registers: [registry],
+  });
   let searchBacklog = () => 0;
   new Gauge({
     name: 'search_index_backlog_messages',
@@ -95,6 +173,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     },
     countSignatureScheme(scheme) {
       schemes.labels(scheme).inc();
+    },
+    countWhatsappDelivery(result) {
+      deliveries.labels(result).inc();
+    },
+    countStored(kind, source, count) {
+      if (count > 0) stored.labels(kind, source).inc(count);
+    },
+    countWhatsappType(type, count) {
+      types.labels(type !== null && known.has(type) ? type : 'other').inc(count);
+    },
+    countIgnoredChanges(count) {
+      if (count > 0) ignored.inc(count);
     },
     watchSearchBacklog(backlog) {
       searchBacklog = backlog;

@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** set by the webhook route: what became of this delivery */
     webhook: WebhookOutcome | null;
+    /** set by the WhatsApp route: fields of the request's log line (counts and outcome) */
+    logFields: Record<string, unknown> | null;
   }
 }
 
@@ -45,6 +47,7 @@ function pathOf(url: string): string {
 
 export function registerObservation(app: FastifyInstance, metrics: Metrics): void {
   app.decorateRequest('webhook', null);
+  app.decorateRequest('logFields', null);
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -65,10 +68,12 @@ export function registerObservation(app: FastifyInstance, metrics: Metrics): voi
     };
     if (request.webhook !== null) {
       metrics.countWebhook(request.webhook.result);
+      if (request.webhook.result === 'created') metrics.countStored('message', 'webhook', 1);
       if (request.webhook.scheme !== undefined)
         metrics.countSignatureScheme(request.webhook.scheme);
       Object.assign(line, request.webhook);
     }
+    if (request.logFields !== null) Object.assign(line, request.logFields);
     if (request.failure !== null) line.error = request.failure;
     if (status === 401 || status >= 500) request.log.error(line, 'request');
     else request.log.info(line, 'request');

@@ -47,6 +47,7 @@ characters from \`[A-Za-z0-9._:-]\`) is reused, so that a request can be followe
 
 const TAGS = [
   { name: 'webhook', description: 'Receiving signed messages' },
+  { name: 'whatsapp', description: 'Receiving from the WhatsApp Cloud API' },
   { name: 'messages', description: 'Reading what was stored' },
   { name: 'operations', description: 'Health probes and metrics' },
   {

@@ -127,7 +127,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<EventsOptions> = async (
       // listen first, so that nothing stored while the replay is read falls in between
       const early: StoredMessage[] = [];
       let deliver: (message: StoredMessage) => void = (message) => early.push(message);
-      const unsubscribe = store.subscribe((message) => deliver(message));
+      const unsubscribe = await store.subscribe((message) => deliver(message));
       let replay: StoredMessage[] = [];
       let reset = false;
       try {

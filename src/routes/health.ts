@@ -8,34 +8,34 @@ const Checks = Type.Object(
   { database: Type.String(), schema: Type.String(), secret: Type.String() },
   { description: '"ok" or why the check failed' },
 );
-const Senders = Type.Record(Type.String(), Type.Boolean(), {
-  description: 'only with verbose=true: each kind of sender, and whether it is configured',
+const Sources = Type.Record(Type.String(), Type.Boolean(), {
+  description: 'which senders are configured: webhook, standard_webhooks, whatsapp',
 });
 const Healthy = Type.Object({ status: Type.Literal('ok') });
 const Ready = Type.Object({
   status: Type.Literal('ok'),
   checks: Type.Optional({ ...Checks, description: 'only with verbose=true' }),
-  senders: Type.Optional(Senders),
+  sources: Type.Optional({ ...Sources, description: 'only with verbose=true' }),
 });
 const Unhealthy = Type.Object({
   status: Type.Literal('unavailable'),
   checks: Checks,
-  senders: Type.Optional(Senders),
+  sources: Sources,
 });
 
 export interface HealthOptions {
   store: Store;
   /** WEBHOOK_SECRET or STANDARD_WEBHOOKS_SECRET is set: some signed webhook can be accepted */
   secretConfigured: boolean;
-  /** what GET /health/ready?verbose=true lists: each kind of sender, and whether it is set up */
-  senders?: Record<string, boolean>;
+  /** which senders are configured, shown when not ready */
+  sources?: Record<string, boolean>;
 }
 
 const NO_SECRET = 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set';
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
   app,
-  { store, secretConfigured, senders = {} },
+  { store, secretConfigured, sources = {} },
 ) => {
   app.get('/health/live', {
     schema: {
@@ -56,11 +56,11 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
         'Readiness: 200 when the database answers, its schema is applied and a secret is set',
       description:
         'Use it to decide whether to send traffic: 503 names each check and why it failed. ' +
-        'With verbose=true the answer (same status) also lists the checks and which senders ' +
-        'are configured, for people looking at it (the inbox page shows it).',
+        'With verbose=true a 200 also lists the checks and which senders are configured, for ' +
+        'people looking at it (the inbox page shows it); the status is the same.',
       querystring: Type.Object({
         verbose: Type.Optional(
-          Type.String({ enum: ['true'], description: 'add checks and senders to the answer' }),
+          Type.String({ enum: ['true'], description: 'add checks and sources to a 200' }),
         ),
       }),
       response: {
@@ -70,7 +70,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
             {
               status: 'ok',
               checks: { database: 'ok', schema: 'ok', secret: 'ok' },
-              senders: { webhook: true, standard_webhooks: false },
+              sources: { webhook: true, standard_webhooks: false, whatsapp: true },
             },
           ],
         }),
@@ -79,6 +79,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
             {
               status: 'unavailable',
               checks: { database: 'ok', schema: 'ok', secret: NO_SECRET },
+              sources: { webhook: false, standard_webhooks: false, whatsapp: true },
             },
           ],
         }),
@@ -89,13 +90,12 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
         ...(await store.check()),
         secret: secretConfigured ? 'ok' : NO_SECRET,
       };
-      const verbose = request.query.verbose === 'true' ? { senders } : {};
       if (Object.values(checks).every((check) => check === 'ok')) {
         return request.query.verbose === 'true'
-          ? { status: 'ok' as const, checks, ...verbose }
+          ? { status: 'ok' as const, checks, sources }
           : { status: 'ok' as const };
       }
-      return reply.code(503).send({ status: 'unavailable' as const, checks, ...verbose });
+      return reply.code(503).send({ status: 'unavailable' as const, checks, sources });
     },
   });
 

@@ -14,6 +14,7 @@ import {
   type StandardWebhooksOptions,
   standardVerifier,
 } from '../standard-webhooks.js';
+import { secondsOf } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -41,6 +42,8 @@ export interface WebhookOptions {
   /** STANDARD_WEBHOOKS_*: null or absent when not configured (webhook-signature is then ignored) */
   standardWebhooks?: StandardWebhooksOptions | null;
   maxBodyBytes: number;
+  /** the service's clock, for received_at */
+  clock?: () => Date;
 }
 
 const Ok = Type.Object({ status: Type.Literal('ok') });
@@ -95,8 +98,10 @@ function parseJson(body: Buffer): unknown {
 
 const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
   app,
-  { store, secret, previousSecret, standardWebhooks, maxBodyBytes },
+  { store, secret, previousSecret, standardWebhooks, maxBodyBytes, clock = () => new Date() },
 ) => {
+  /** the raw body of each request whose signature verified, kept as the message's payload */
+  const rawBodies = new WeakMap<FastifyRequest, string>();
   const secrets = [secret, previousSecret].filter((key): key is string => typeof key === 'string');
   const standard = standardWebhooks ? standardVerifier(standardWebhooks) : null;
   /** the scheme whose signature verified each request that got that far */
@@ -149,6 +154,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
       verifiedBy.set(request, 'x-signature');
     }
     request.body = parseJson(body);
+    rawBodies.set(request, body.toString('utf8'));
   }
 
   /** The message_id of a parsed body, for the log line; never read from unverified bytes. */
@@ -250,7 +256,11 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
     onRequest: readBodyFirst,
     preValidation: checkDelivery,
     handler: async (request) => {
-      const outcome = await store.insert(request.body);
+      const outcome = await store.insert(request.body, {
+        source: 'webhook',
+        payload: rawBodies.get(request) ?? null,
+        received_at: secondsOf(clock()),
+      });
       request.webhook = { result: outcome, dup: outcome === 'duplicate' };
       return { status: 'ok' as const };
     },

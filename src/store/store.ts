@@ -1,7 +1,19 @@
 import type { Order, Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
 import type { MessageListener } from './listeners.js';
+import type {
+  DayCount,
+  Delivery,
+  DeliveryOutcome,
+  MessageDetails,
+  MessageRecord,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
+} from './records.js';
 
+export type * from './records.js';
 export type { StoredMessage };
 
 /**
@@ -14,7 +26,17 @@ export interface Store {
    * Resolves only once the row is durably committed. Rejects with StoreUnavailableError when
    * the database cannot take the write.
    */
-  insert(message: Message): Promise<InsertOutcome>;
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome>;
+
+  /**
+   * Stores a WhatsApp delivery's messages and statuses in one transaction, each unless already
+   * stored (a message by message_id, a status by message_id and status); the counts they
+   * change too. Resolves once committed, rejects with nothing stored.
+   */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome>;
+
+  /** The message stored with this exact message_id, with everything kept about it; or null. */
+  get(messageId: string): Promise<MessageRecord | null>;
 
   /**
    * One page of the messages matching `filter`, in (instant of ts, message_id) order (reversed
@@ -24,6 +46,21 @@ export interface Store {
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
   stats(): Promise<Stats>;
+
+  /**
+   * One page of the delivery statuses matching `filter`, in (instant of ts, message_id, status)
+   * order, like list().
+   */
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage>;
+
+  /** Statuses per status word and the commonest failure codes, from the kept counts. */
+  statusStats(): Promise<StatusStats>;
+
+  /**
+   * Messages per UTC day of ts for the `days` most recent days that hold any (of sender `from`
+   * when given), oldest first, from the kept hour and sender-day counts.
+   */
+  dailyCounts(days: number, from?: string): Promise<DayCount[]>;
 
   /** Whether the database answers a query and its schema is fully applied. Never rejects. */
   check(): Promise<StoreHealth>;
@@ -37,9 +74,10 @@ export interface Store {
   /**
    * Calls `listener` with every message newly stored from now on, after its commit: by this
    * process, and on PostgreSQL by any process sharing the database. A duplicate is not a new
-   * message. Returns the function that unsubscribes.
+   * message. Resolves, once every later commit will be heard, with the function that
+   * unsubscribes; rejects with StoreUnavailableError when the database cannot be listened to.
    */
-  subscribe(listener: MessageListener): () => void;
+  subscribe(listener: MessageListener): Promise<() => void>;
 
   /** Finishes pending writes and releases the database. */
   close(): Promise<void>;

@@ -156,9 +156,14 @@ describe('OpenAPI docs', () => {
       '/health/live',
       '/health/ready',
       '/messages',
+      '/messages/{message_id}',
       '/metrics',
       '/stats',
+      '/stats/daily',
+      '/stats/statuses',
+      '/statuses',
       '/webhook',
+      '/webhooks/whatsapp',
     ]);
     const webhook = doc.paths['/webhook'].post;
     assert.deepEqual(Object.keys(webhook.responses).sort(), [
@@ -292,7 +297,9 @@ describe('OpenAPI docs', () => {
         assert.ok(schema !== undefined, `${where} documents a JSON body`);
         // the readiness probe's 503 is its report, not an error
         const expected =
-          path === '/health/ready' && status === '503' ? ['status', 'checks'] : ['detail'];
+          path === '/health/ready' && status === '503'
+            ? ['status', 'checks', 'sources']
+            : ['detail'];
         assert.deepEqual(schema.required, expected, where);
       }
     }

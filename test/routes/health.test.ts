@@ -20,7 +20,7 @@ for (const kind of storeKinds()) {
       }
     });
 
-    it('ready?verbose=true adds the checks and the configured senders, same status', async () => {
+    it('ready?verbose=true adds the checks and the configured sources, same status', async () => {
       const t = await testApp({ kind });
       const unset = await testApp({ kind, secret: null });
       try {
@@ -29,12 +29,16 @@ for (const kind of storeKinds()) {
         assert.equal(
           ready.body,
           '{"status":"ok","checks":{"database":"ok","schema":"ok","secret":"ok"},' +
-            '"senders":{"webhook":true,"standard_webhooks":false}}',
+            '"sources":{"webhook":true,"standard_webhooks":false,"whatsapp":false}}',
         );
         assert.equal((await t.app.inject('/health/ready')).body, '{"status":"ok"}');
         const unready = await unset.app.inject('/health/ready?verbose=true');
         assert.equal(unready.statusCode, 503);
-        assert.deepEqual(unready.json().senders, { webhook: false, standard_webhooks: false });
+        assert.deepEqual(unready.json().sources, {
+          webhook: false,
+          standard_webhooks: false,
+          whatsapp: false,
+        });
         const wrong = await t.app.inject('/health/ready?verbose=yes');
         assert.equal(wrong.statusCode, 422);
       } finally {
@@ -54,6 +58,7 @@ for (const kind of storeKinds()) {
             schema: 'ok',
             secret: 'neither WEBHOOK_SECRET nor STANDARD_WEBHOOKS_SECRET is set',
           },
+          sources: { webhook: false, standard_webhooks: false, whatsapp: false },
         });
         assert.equal((await t.app.inject('/health/live')).statusCode, 200);
       } finally {

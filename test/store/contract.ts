@@ -7,6 +7,8 @@ import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
 import { byCodePoint, type StoreKind } from '../helpers.js';
+import { deliveryContract } from './contract-deliveries.js';
+import { recordContract } from './contract-records.js';
 
 function msg(id: string, fields: Partial<Message> = {}): Message {
   return {
@@ -109,6 +111,8 @@ export function expectedIds(messages: Message[], filter: Query): string[] {
 
 /** The behaviour every Store implementation must have; run by each implementation's test file. */
 export function storeContract(kind: StoreKind): void {
+  recordContract(kind);
+  deliveryContract(kind);
   describe(`Store contract (${kind.name})`, { skip: kind.skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
@@ -359,12 +363,10 @@ export function storeContract(kind: StoreKind): void {
       const both = new Promise<void>((resolve) => {
         arrived = () => heard.length === 2 && resolve();
       });
-      const unsubscribe = store.subscribe((m) => {
+      const unsubscribe = await store.subscribe((m) => {
         heard.push(m);
         arrived();
       });
-      // PostgreSQL listens on a connection of its own, which may take a moment to open
-      for (let i = 0; i < 50 && kind.name === 'postgres'; i++) await sleep(10);
       const outcomes = await Promise.all([
         store.insert(msg('new', { text: null })),
         store.insert(msg('before')),

@@ -6,9 +6,10 @@ import { setTimeout } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Message } from '../../src/message.js';
 import { readMigrations } from '../../src/store/migrations.js';
+import { detailsOf } from '../../src/store/records.js';
 import { openConnection } from '../../src/store/sqlite/connection.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
-import { SqliteWriter } from '../../src/store/sqlite/writer.js';
+import { type Row, rowOf, SqliteWriter } from '../../src/store/sqlite/writer.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import { holdWriteLock } from '../harness/sqlite-lock.js';
 import { pausesUntil, sqliteKind, tempDir } from '../helpers.js';
@@ -110,15 +111,9 @@ describe('SqliteStore', () => {
       const db = openConnection(path, 1024);
       const writer = new SqliteWriter(db);
       writer.write(
-        [m('unindexed-1'), m('unindexed-2')].map((x) => [
-          x.message_id,
-          x.from,
-          x.to,
-          x.ts,
-          1736935200000000n,
-          'some text',
-          'some text',
-        ]),
+        [m('unindexed-1'), m('unindexed-2')].map(
+          (x) => rowOf({ ...x, text: 'some text' }, detailsOf()) as Row,
+        ),
       );
       // Held for at most 3 s, less than the 5 s busy timeout: an indexer that waited for the
       // lock would get it when the holder lets go, and index instead of failing.

@@ -10,7 +10,7 @@ import './style.css';
 interface Health {
   status: string;
   checks?: Record<string, string>;
-  senders?: Record<string, boolean>;
+  sources?: Record<string, boolean>;
 }
 
 function TokenForm({ wrong, onDone }: { wrong: boolean; onDone(): void }) {
@@ -47,7 +47,7 @@ function TokenForm({ wrong, onDone }: { wrong: boolean; onDone(): void }) {
 
 function HealthBar({ health, live }: { health: Health | null; live: boolean }) {
   if (health === null) return null;
-  const senders = Object.entries(health.senders ?? {})
+  const senders = Object.entries(health.sources ?? {})
     .filter(([, on]) => on)
     .map(([name]) => name.replace('_', ' '));
   const failing = Object.entries(health.checks ?? {}).filter(([, v]) => v !== 'ok');

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { Listeners, type MessageListener } from '../listeners.js';
-import type { StoredMessage, StoreLogger } from '../store.js';
+import { type StoredMessage, type StoreLogger, StoreUnavailableError } from '../store.js';
 import { describeError } from './errors.js';
 import { unescapeText } from './escape.js';
 import { NOTIFY_CHANNEL } from './sql.js';
@@ -24,6 +24,8 @@ export class Notifications {
   private pending: string[] = [];
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** settles once the current connection listens, or fails to */
+  private listening: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly connection: pg.ClientConfig,
@@ -31,13 +33,26 @@ export class Notifications {
     private readonly logger: StoreLogger,
   ) {}
 
-  subscribe(listener: MessageListener): () => void {
+  /** Resolves once the connection listens, so that nothing committed afterwards is missed. */
+  async subscribe(listener: MessageListener): Promise<() => void> {
+    if (this.stopped) throw new StoreUnavailableError('PostgreSQL: the store is closed');
     const remove = this.listeners.add(listener);
-    if (this.client === null && this.retry === null) this.listen();
-    return () => {
+    const unsubscribe = () => {
       remove();
       if (this.listeners.size === 0) this.unlisten();
     };
+    if (this.client === null) {
+      if (this.retry !== null) clearTimeout(this.retry);
+      this.retry = null;
+      this.listen();
+    }
+    try {
+      await this.listening;
+    } catch (error) {
+      unsubscribe();
+      throw new StoreUnavailableError(`PostgreSQL: cannot listen (${describeError(error)})`);
+    }
+    return unsubscribe;
   }
 
   private listen(): void {
@@ -63,13 +78,14 @@ export class Notifications {
     };
     client.on('error', lost);
     client.on('end', () => lost(new Error('connection ended')));
-    (async () => {
+    this.listening = (async () => {
       await client.connect();
       const { rows } = await client.query<{ channel: string }>(
         `SELECT ${NOTIFY_CHANNEL} AS channel`,
       );
       await client.query(`LISTEN "${rows[0]?.channel ?? ''}"`);
-    })().catch(lost);
+    })();
+    this.listening.catch(lost);
   }
 
   private unlisten(): void {

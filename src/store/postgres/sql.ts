@@ -12,16 +12,18 @@ export const NOTIFY_CHANNEL = `'messages_' || left(md5(current_schema()), 16)`;
 
 /**
  * One statement per batch: the rows, and the totals they change (see the second migration),
- * and a notification per new row (the count in the last line makes sure `notified` runs).
+ * and a notification per new row (the statements using them count `notified`, so that it runs).
  * The sub-statements run in the order written and lock rows in sorted order (ids, senders,
  * hours, senders' days, then the one totals row), so two replicas' batches wait for each other
  * rather than deadlock. A batch of duplicates only reads.
  */
-export const INSERT_SQL = `
-  WITH inserted AS (
-    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
+export const MESSAGE_CTES = `
+  inserted AS (
+    INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+                          source, type, contact_name, reply_to, received_at, payload)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-                         $6::text[], $7::text[])
+                         $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::text[], $12::text[], $13::text[])
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id, sender, ts_us
   ), senders AS (
@@ -46,8 +48,46 @@ export const INSERT_SQL = `
     WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted)
   ), notified AS (
     SELECT pg_notify(${NOTIFY_CHANNEL}, message_id) FROM inserted
-  )
+  )`;
+
+/** The count in the last line makes sure `notified` runs (an unreferenced CTE would not). */
+export const INSERT_SQL = `
+  WITH ${MESSAGE_CTES}
   SELECT message_id FROM inserted WHERE (SELECT count(*) FROM notified) >= 0`;
+
+/**
+ * One statement per WhatsApp delivery, so that it commits whole or not at all: its messages
+ * with their totals (as INSERT_SQL, parameters 1-13), then its statuses (14-21) with the counts
+ * they change (see migration 004): the error codes of failed statuses (22-24: message_id, code,
+ * title; each code once per status) count for the statuses actually stored. Every sub-statement takes its rows in sorted order.
+ */
+export const DELIVERY_SQL = `
+  WITH ${MESSAGE_CTES},
+  status_rows AS (
+    INSERT INTO statuses (message_id, status, ts, ts_us, recipient, errors, category, received_at)
+    SELECT * FROM unnest($14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[],
+                         $19::text[], $20::text[], $21::text[])
+    ON CONFLICT (message_id, status) DO NOTHING
+    RETURNING message_id, status
+  ), status_totals AS (
+    INSERT INTO status_counts AS counted (status, statuses)
+    SELECT status, count(*) FROM status_rows GROUP BY status ORDER BY status
+    ON CONFLICT (status) DO UPDATE SET statuses = counted.statuses + excluded.statuses
+  ), failures AS (
+    SELECT failure.code, failure.title
+    FROM unnest($22::text[], $23::bigint[], $24::text[]) AS failure (message_id, code, title)
+    JOIN status_rows ON status_rows.message_id = failure.message_id
+                    AND status_rows.status = 'failed'
+  ), failure_totals AS (
+    INSERT INTO failure_counts AS counted (code, title, failures)
+    SELECT code, (array_agg(title) FILTER (WHERE title IS NOT NULL))[1], count(*)
+    FROM failures GROUP BY code ORDER BY code
+    ON CONFLICT (code) DO UPDATE SET failures = counted.failures + excluded.failures,
+                                     title = coalesce(counted.title, excluded.title)
+  )
+  SELECT (SELECT count(*) FROM inserted)::int AS messages,
+         (SELECT count(*) FROM status_rows)::int AS statuses,
+         (SELECT count(*) FROM notified)::int AS notified`;
 
 /** One statement: one snapshot, so the figures agree with each other. */
 export const STATS_SQL = `
@@ -65,6 +105,11 @@ export const MESSAGE_COLUMNS = 'message_id, sender AS "from", recipient AS "to",
 /** The messages of some ids (escaped), in list order. */
 export const MESSAGES_BY_ID_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
   WHERE message_id = ANY($1::text[]) ORDER BY ts_us, message_id`;
+
+/** Everything GET /messages/{message_id} shows. */
+export const RECORD_SQL = `
+  SELECT ${MESSAGE_COLUMNS}, source, type, contact_name, reply_to, received_at, payload
+  FROM messages WHERE message_id = $1`;
 
 /** The statement that answers a total from the kept totals, and its parameters. */
 export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {

@@ -1,16 +1,25 @@
 import pg from 'pg';
-import { fold } from '../../fold.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
 import type { MessageListener } from '../listeners.js';
 import { readMigrations } from '../migrations.js';
+import { detailsOf } from '../records.js';
 import {
+  type DayCount,
+  type Delivery,
+  type DeliveryOutcome,
   type InsertOutcome,
   type ListFilter,
+  type MessageDetails,
   type MessagePage,
+  type MessageRecord,
   type Page,
   type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
   type Store,
   type StoredMessage,
   type StoreHealth,
@@ -24,7 +33,6 @@ import { migrate } from './migrate.js';
 import { Notifications } from './notifications.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
 import {
-  INSERT_SQL,
   literal,
   MESSAGE_COLUMNS,
   MESSAGES_BY_ID_SQL,
@@ -33,6 +41,8 @@ import {
   whereClause,
 } from './sql.js';
 import { StartUp } from './startup.js';
+import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
+import { type Insert, writeDelivery, writeMessages } from './writes.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
 
@@ -48,13 +58,6 @@ export interface PostgresStoreOptions {
 
 /** Most rows in one INSERT; a longer queue is written in several statements. */
 const MAX_BATCH_ROWS = 1000;
-
-interface Insert {
-  /** message_id, escaped */
-  id: string;
-  message: Message;
-  instant: bigint;
-}
 
 /**
  * The shared store for running several replicas of the service against one PostgreSQL.
@@ -101,7 +104,7 @@ export class PostgresStore implements Store {
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
     this.inserts = new BatchQueue({
-      write: (batch) => this.write(batch),
+      write: (batch) => writeMessages((config) => this.query(config), batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
       maxBatch: MAX_BATCH_ROWS,
     });
@@ -144,48 +147,24 @@ export class PostgresStore implements Store {
 
   // ---- writes ----
 
-  insert(message: Message): Promise<InsertOutcome> {
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
     const refused = this.unusable();
     if (refused !== null) return Promise.reject(refused);
     const instant = parseInstant(message.ts);
     if (instant === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    return this.inserts.push({ id: escapeText(message.message_id), message, instant });
+    return this.inserts.push({
+      id: escapeText(message.message_id),
+      message,
+      details: detailsOf(details),
+      instant,
+    });
   }
 
-  /** One INSERT for the whole batch; an outcome per insert, in order. */
-  private async write(batch: Insert[]): Promise<InsertOutcome[]> {
-    // The first occurrence of an id in the batch goes to the database; later ones in the same
-    // batch are duplicates of it whatever the database says.
-    const first = new Map<string, Insert>();
-    for (const insert of batch) if (!first.has(insert.id)) first.set(insert.id, insert);
-    // One global order of keys in every statement, so that two statements inserting the same
-    // ids cannot each wait for the other (a deadlock) on the unique index.
-    const rows = [...first.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const columns: (string | null)[][] = [[], [], [], [], [], [], []];
-    for (const { id, message, instant } of rows) {
-      const text = message.text ?? null;
-      const values = [
-        id,
-        message.from,
-        message.to,
-        message.ts,
-        String(instant),
-        text === null ? null : escapeText(text),
-        text === null ? null : escapeText(fold(text)),
-      ];
-      values.forEach((value, i) => {
-        columns[i]?.push(value);
-      });
-    }
-    const result = await this.query<{ message_id: string }>({
-      name: 'insert-messages',
-      text: INSERT_SQL,
-      values: columns,
-    });
-    const created = new Set(result.rows.map((row) => row.message_id));
-    return batch.map((insert) =>
-      first.get(insert.id) === insert && created.has(insert.id) ? 'created' : 'duplicate',
-    );
+  /** Its own statement, outside the group commit of single inserts (see writeDelivery). */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome> {
+    const refused = this.unusable();
+    if (refused !== null) return Promise.reject(refused);
+    return writeDelivery((config) => this.query(config), delivery);
   }
 
   // ---- reads ----
@@ -242,6 +221,31 @@ export class PostgresStore implements Store {
     return { data: more ? rows.slice(0, page.limit) : rows, total, more };
   }
 
+  async listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
+    this.refuseIfUnusable();
+    return listStatuses((config) => this.query(config), filter, page);
+  }
+
+  async statusStats(): Promise<StatusStats> {
+    this.refuseIfUnusable();
+    return statusStats((config) => this.query(config));
+  }
+
+  async dailyCounts(days: number, from?: string): Promise<DayCount[]> {
+    this.refuseIfUnusable();
+    return dailyCounts((config) => this.query(config), days, from);
+  }
+
+  private refuseIfUnusable(): void {
+    const refused = this.unusable();
+    if (refused !== null) throw refused;
+  }
+
+  async get(messageId: string): Promise<MessageRecord | null> {
+    this.refuseIfUnusable();
+    return getMessage((config) => this.query(config), messageId);
+  }
+
   /** The number a one-row, one-column `n` query returns. */
   private async number(query: { text: string; values: unknown[] }): Promise<number> {
     const { rows } = await this.query<{ n: string | null }>(query);
@@ -272,7 +276,7 @@ export class PostgresStore implements Store {
   }
 
   /** New messages of every process sharing the database, through LISTEN/NOTIFY. */
-  subscribe(listener: MessageListener): () => void {
+  subscribe(listener: MessageListener): Promise<() => void> {
     return this.notifications.subscribe(listener);
   }
 

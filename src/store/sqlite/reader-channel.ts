@@ -1,18 +1,57 @@
 import type Database from 'better-sqlite3';
-import type { ListFilter, MessagePage, Page, Stats } from '../store.js';
+import type {
+  DayCount,
+  ListFilter,
+  MessagePage,
+  MessageRecord,
+  Page,
+  Stats,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
+} from '../store.js';
 import { SqliteReader } from './reader.js';
 import { Thread, threadModule } from './thread.js';
 
 /** A reader thread's code. */
 const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 
-export type ReadRequest = { type: 'list'; filter: ListFilter; page: Page } | { type: 'stats' };
+export type ReadRequest =
+  | { type: 'list'; filter: ListFilter; page: Page }
+  | { type: 'stats' }
+  | { type: 'get'; messageId: string }
+  | { type: 'statuses'; filter: StatusFilter; page: StatusPageRequest }
+  | { type: 'statusStats' }
+  | { type: 'daily'; days: number; from?: string };
 
-type Answer<R extends ReadRequest> = R extends { type: 'list' } ? MessagePage : Stats;
+interface Answers {
+  list: MessagePage;
+  stats: Stats;
+  get: MessageRecord | null;
+  statuses: StatusPage;
+  statusStats: StatusStats;
+  daily: DayCount[];
+}
+
+type Answer<R extends ReadRequest> = Answers[R['type']];
 
 /** Answers a read request on `reader`; the reader threads and InlineReaders both use it. */
-export function answer(reader: SqliteReader, request: ReadRequest): MessagePage | Stats {
-  return request.type === 'list' ? reader.list(request.filter, request.page) : reader.stats();
+export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyof Answers] {
+  switch (request.type) {
+    case 'list':
+      return reader.list(request.filter, request.page);
+    case 'stats':
+      return reader.stats();
+    case 'get':
+      return reader.get(request.messageId);
+    case 'statuses':
+      return reader.listStatuses(request.filter, request.page);
+    case 'statusStats':
+      return reader.statusStats();
+    case 'daily':
+      return reader.dailyCounts(request.days, request.from);
+  }
 }
 
 /** Where a SqliteStore sends its queries. */

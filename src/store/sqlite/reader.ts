@@ -1,14 +1,21 @@
 import type Database from 'better-sqlite3';
 import {
+  type DayCount,
   type ListFilter,
   type MessagePage,
+  type MessageRecord,
   type Page,
   type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
   type StoredMessage,
   TOP_SENDERS,
 } from '../store.js';
 import { planTotal } from '../totals.js';
 import { SqliteSearch } from './search.js';
+import { SqliteStatusReader } from './status-reader.js';
 
 /**
  * The queries of GET /messages and GET /stats, on one SQLite connection. Each runs on one
@@ -19,10 +26,12 @@ import { SqliteSearch } from './search.js';
 export class SqliteReader {
   private readonly queries = new Map<string, Database.Statement>();
   private readonly search: SqliteSearch;
+  private readonly statuses: SqliteStatusReader;
   private readonly snapshot: <T>(read: () => T) => T;
 
   constructor(private readonly db: Database.Database) {
     this.search = new SqliteSearch((sql) => this.statement(sql));
+    this.statuses = new SqliteStatusReader((sql) => this.statement(sql));
     const readTransaction = db.transaction((read: () => unknown) => read());
     this.snapshot = <T>(read: () => T) => readTransaction(read) as T;
   }
@@ -107,6 +116,27 @@ export class SqliteReader {
           )
         );
     }
+  }
+
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): StatusPage {
+    return this.snapshot(() => this.statuses.listStatuses(filter, page));
+  }
+
+  statusStats(): StatusStats {
+    return this.snapshot(() => this.statuses.statusStats());
+  }
+
+  dailyCounts(days: number, from?: string): DayCount[] {
+    return this.statuses.dailyCounts(days, from);
+  }
+
+  get(messageId: string): MessageRecord | null {
+    const row = this.statement(
+      `SELECT message_id, sender AS "from", recipient AS "to", ts, text, source, type,
+              contact_name, reply_to, received_at, payload
+       FROM messages WHERE message_id = ?`,
+    ).get(messageId) as MessageRecord | undefined;
+    return row ?? null;
   }
 
   stats(): Stats {

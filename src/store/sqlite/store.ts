@@ -1,25 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { fold } from '../../fold.js';
-import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
 import { Listeners, type MessageListener } from '../listeners.js';
+import { detailsOf } from '../records.js';
 import type {
+  DayCount,
+  Delivery,
+  DeliveryOutcome,
   InsertOutcome,
   ListFilter,
+  MessageDetails,
   MessagePage,
+  MessageRecord,
   Page,
   Stats,
+  StatusFilter,
+  StatusPage,
+  StatusPageRequest,
+  StatusStats,
   Store,
   StoreHealth,
 } from '../store.js';
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
-import { InlineReaders, type ReaderChannel, ThreadReaders } from './reader-channel.js';
-import type { Row } from './writer.js';
+import {
+  InlineReaders,
+  type ReaderChannel,
+  type ReadRequest,
+  ThreadReaders,
+} from './reader-channel.js';
+import { statusRowOf } from './statuses.js';
+import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
 /** Reader threads of a file database: one can run a long search while another answers pages. */
@@ -53,7 +67,7 @@ export class SqliteStore implements Store {
   private readonly latestVersion: number;
   private readonly writer: WriterChannel;
   private readonly readers: ReaderChannel;
-  private readonly inserts: BatchQueue<Row, InsertOutcome>;
+  private readonly inserts: BatchQueue<WriteItem, WriteOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
   private readonly listeners = new Listeners();
@@ -79,34 +93,72 @@ export class SqliteStore implements Store {
       .pluck();
   }
 
-  insert(message: Message): Promise<InsertOutcome> {
-    const instant = parseInstant(message.ts);
-    if (instant === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    const text = message.text ?? null;
-    const inserted = this.inserts.push([
-      message.message_id,
-      message.from,
-      message.to,
-      message.ts,
-      instant,
-      text,
-      text === null ? null : fold(text),
-    ]);
+  insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
+    const row = rowOf(message, detailsOf(details));
+    if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
+    const inserted = this.inserts.push(row) as Promise<InsertOutcome>;
     return inserted.then((outcome) => {
-      if (outcome === 'created') {
-        const { message_id, from, to, ts } = message;
-        this.listeners.emit({ message_id, from, to, ts, text });
-      }
+      if (outcome === 'created') this.announce([message]);
       return outcome;
     });
   }
 
+  /** Tells the subscribers about new messages, in the five fields of /messages. */
+  private announce(messages: Message[]): void {
+    if (this.listeners.size === 0) return;
+    for (const { message_id, from, to, ts, text } of messages) {
+      this.listeners.emit({ message_id, from, to, ts, text: text ?? null });
+    }
+  }
+
   /**
    * New messages of this process, after their commit. Another process writing the same file is
-   * not seen (SQLite has no notifications between processes).
+   * not seen (SQLite has no notifications between processes). A delivery that stored some of
+   * its messages announces all of them: its outcome counts, it does not name, the new ones (a
+   * redelivery of an entirely stored delivery announces nothing).
    */
-  subscribe(listener: MessageListener): () => void {
+  async subscribe(listener: MessageListener): Promise<() => void> {
     return this.listeners.add(listener);
+  }
+
+  /** Goes through the same group commit as single inserts: deliveries batch together. */
+  storeDelivery(delivery: Delivery): Promise<DeliveryOutcome> {
+    const rows: Row[] = [];
+    for (const { message, details } of delivery.messages) {
+      const row = rowOf(message, details);
+      if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
+      rows.push(row);
+    }
+    const statuses = delivery.statuses.map(statusRowOf);
+    const stored = this.inserts.push({ rows, statuses }) as Promise<DeliveryOutcome>;
+    return stored.then((outcome) => {
+      if (outcome.messages.created > 0) this.announce(delivery.messages.map((m) => m.message));
+      return outcome;
+    });
+  }
+
+  listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
+    return this.read({ type: 'statuses', filter, page });
+  }
+
+  statusStats(): Promise<StatusStats> {
+    return this.read({ type: 'statusStats' });
+  }
+
+  dailyCounts(days: number, from?: string): Promise<DayCount[]> {
+    return this.read({ type: 'daily', days, ...(from === undefined ? {} : { from }) });
+  }
+
+  private read<R extends ReadRequest>(request: R) {
+    return this.readers.read(request).catch((error) => {
+      throw classify(error);
+    });
+  }
+
+  get(messageId: string): Promise<MessageRecord | null> {
+    return this.readers.read({ type: 'get', messageId }).catch((error) => {
+      throw classify(error);
+    });
   }
 
   list(filter: ListFilter, page: Page): Promise<MessagePage> {

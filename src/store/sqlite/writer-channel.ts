@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { InsertOutcome } from '../store.js';
 import { Thread, threadModule } from './thread.js';
-import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
+import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /** The writer thread's code. */
 const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
@@ -9,7 +8,7 @@ const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 /** Where a SqliteStore sends its insert batches. */
 export interface WriterChannel {
   /** Commits `rows`; resolves with an outcome per row once the batch is on disk. */
-  write(rows: Row[]): Promise<InsertOutcome[]>;
+  write(rows: WriteItem[]): Promise<WriteOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -21,7 +20,7 @@ export class InlineWriter implements WriterChannel {
     this.writer = new IndexingWriter(new SqliteWriter(db));
   }
 
-  async write(rows: Row[]): Promise<InsertOutcome[]> {
+  async write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.writer.write(rows);
   }
 
@@ -42,7 +41,7 @@ export class ThreadWriter implements WriterChannel {
     this.thread = new Thread(WRITER_THREAD, 'writer', { path });
   }
 
-  write(rows: Row[]): Promise<InsertOutcome[]> {
+  write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.thread.request({ type: 'write', rows });
   }
 

@@ -1,8 +1,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { InsertOutcome } from '../store.js';
 import { openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { type ThreadReply, transferableError } from './thread.js';
-import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
+import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /**
  * The writer thread of a file-backed SqliteStore: it owns the write connection, commits the
@@ -13,7 +12,7 @@ import { IndexingWriter, type Row, SqliteWriter } from './writer.js';
  * its commits become, while the HTTP thread goes on reading requests.
  */
 
-export type WriterRequest = { type: 'write'; id: number; rows: Row[] } | { type: 'close' };
+export type WriterRequest = { type: 'write'; id: number; rows: WriteItem[] } | { type: 'close' };
 
 const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs as a worker thread');
@@ -28,7 +27,7 @@ function close(): void {
 }
 
 port.on('message', (first: WriterRequest) => {
-  const batches: { id: number; rows: Row[] }[] = [];
+  const batches: { id: number; rows: WriteItem[] }[] = [];
   let closing = false;
   for (let request: WriterRequest | undefined = first; request !== undefined; ) {
     if (request.type === 'close') closing = true;
@@ -44,7 +43,7 @@ port.on('message', (first: WriterRequest) => {
           id,
           ok: true,
           value: outcomes.slice(offset, offset + rows.length),
-        } satisfies ThreadReply<InsertOutcome[]>);
+        } satisfies ThreadReply<WriteOutcome[]>);
         offset += rows.length;
       }
     } catch (error) {
@@ -53,7 +52,7 @@ port.on('message', (first: WriterRequest) => {
           id,
           ok: false,
           error: transferableError(error),
-        } satisfies ThreadReply<InsertOutcome[]>);
+        } satisfies ThreadReply<WriteOutcome[]>);
       }
     }
   }

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
-import { dayOf, hourOf } from '../../instant.js';
-import type { InsertOutcome } from '../store.js';
+import { fold } from '../../fold.js';
+import { dayOf, hourOf, parseInstant } from '../../instant.js';
+import type { Message } from '../../message.js';
+import type { DeliveryOutcome, InsertOutcome, MessageDetails } from '../store.js';
 import { BUSY_TIMEOUT_MS } from './connection.js';
+import { type StatusRow, StatusWriter } from './statuses.js';
 
 /**
  * Everything that writes to the SQLite file, on one connection: insert batches (with the totals
@@ -10,8 +13,35 @@ import { BUSY_TIMEOUT_MS } from './connection.js';
  * databases, which one connection alone can see, it runs inline.
  */
 
-/** message_id, sender, recipient, ts, ts_us, text, text_folded */
-export type Row = [string, string, string, string, bigint, string | null, string | null];
+/**
+ * message_id, sender, recipient, ts, ts_us, text, text_folded, then source, type, contact_name,
+ * reply_to, received_at, payload
+ */
+export type Row = [
+  string,
+  string,
+  string,
+  string,
+  bigint,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string | null,
+];
+
+/** A WhatsApp delivery: its messages and statuses, stored together. */
+export interface DeliveryItem {
+  rows: Row[];
+  statuses: StatusRow[];
+}
+
+/** What one caller asks the writer to store: a message, or a whole delivery. */
+export type WriteItem = Row | DeliveryItem;
+export type WriteOutcome = InsertOutcome | DeliveryOutcome;
 
 export class SqliteWriter {
   private readonly insertRow: Database.Statement;
@@ -24,13 +54,15 @@ export class SqliteWriter {
   private readonly backlog: Database.Statement;
   private readonly indexRow: Database.Statement;
   private readonly markIndexed: Database.Statement;
-  private readonly insertBatch: Database.Transaction<(rows: Row[]) => InsertOutcome[]>;
+  private readonly statusWriter: StatusWriter;
+  private readonly insertBatch: Database.Transaction<(items: WriteItem[]) => WriteOutcome[]>;
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
     this.insertRow = db.prepare(
-      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+                             source, type, contact_name, reply_to, received_at, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (message_id) DO NOTHING`,
     );
     this.addSender = db
@@ -64,24 +96,43 @@ export class SqliteWriter {
     this.indexRow = db.prepare('INSERT INTO messages_search (rowid, text_folded) VALUES (?, ?)');
     this.markIndexed = db.prepare('UPDATE search_index SET indexed_through = ? WHERE id = 1');
 
-    this.insertBatch = db.transaction((rows: Row[]) => {
-      const outcomes: InsertOutcome[] = [];
+    this.statusWriter = new StatusWriter(db);
+    this.insertBatch = db.transaction((items: WriteItem[]) => {
+      this.statusWriter.reset();
+      const outcomes: WriteOutcome[] = [];
       const senders = new Map<string, number>();
       const hours = new Map<bigint, number>();
-      // sender and day, as one key: "<day> <sender>" (a sender holds no space)
+      // sender and day, as one key: "<day> <sender>" (the day holds no space)
       const senderDays = new Map<string, number>();
-      for (const row of rows) {
-        if (this.insertRow.run(row).changes === 0) {
-          outcomes.push('duplicate');
-          continue;
-        }
-        outcomes.push('created');
+      const insert = (row: Row): boolean => {
+        if (this.insertRow.run(row).changes === 0) return false;
         senders.set(row[1], (senders.get(row[1]) ?? 0) + 1);
         const hour = hourOf(row[4]);
         hours.set(hour, (hours.get(hour) ?? 0) + 1);
         const senderDay = `${dayOf(row[4])} ${row[1]}`;
         senderDays.set(senderDay, (senderDays.get(senderDay) ?? 0) + 1);
+        return true;
+      };
+      for (const item of items) {
+        if (Array.isArray(item)) {
+          outcomes.push(insert(item) ? 'created' : 'duplicate');
+          continue;
+        }
+        const outcome: DeliveryOutcome = {
+          messages: { created: 0, duplicate: 0 },
+          statuses: { created: 0, duplicate: 0 },
+        };
+        for (const row of item.rows) {
+          if (insert(row)) outcome.messages.created++;
+          else outcome.messages.duplicate++;
+        }
+        for (const row of item.statuses) {
+          if (this.statusWriter.insert(row)) outcome.statuses.created++;
+          else outcome.statuses.duplicate++;
+        }
+        outcomes.push(outcome);
       }
+      this.statusWriter.flush();
       let created = 0;
       let newSenders = 0;
       for (const [sender, count] of senders) {
@@ -110,9 +161,12 @@ export class SqliteWriter {
     return rows.length;
   }
 
-  /** Stores the rows not stored yet, in one transaction; an outcome per row, in order. */
-  write(rows: Row[]): InsertOutcome[] {
-    return this.insertBatch.immediate(rows);
+  /**
+   * Stores what is not stored yet of every item (a message, or a whole delivery), in one
+   * transaction; an outcome per item, in order.
+   */
+  write(items: WriteItem[]): WriteOutcome[] {
+    return this.insertBatch.immediate(items);
   }
 
   /**
@@ -157,10 +211,10 @@ export class IndexingWriter {
     this.schedule();
   }
 
-  write(rows: Row[]): InsertOutcome[] {
+  write(items: WriteItem[]): WriteOutcome[] {
     this.generation++;
     try {
-      return this.writer.write(rows);
+      return this.writer.write(items);
     } finally {
       this.schedule();
     }
@@ -190,4 +244,26 @@ export class IndexingWriter {
     }
     if (indexed === limit) this.schedule();
   }
+}
+
+/** The row that stores `message`, or null when its ts names no instant. */
+export function rowOf(message: Message, details: MessageDetails): Row | null {
+  const instant = parseInstant(message.ts);
+  if (instant === null) return null;
+  const text = message.text ?? null;
+  return [
+    message.message_id,
+    message.from,
+    message.to,
+    message.ts,
+    instant,
+    text,
+    text === null ? null : fold(text),
+    details.source,
+    details.type,
+    details.contact_name,
+    details.reply_to,
+    details.received_at,
+    details.payload,
+  ];
 }
