@@ -9,7 +9,7 @@ import { READ_UNAVAILABLE } from '../http/openapi.js';
 import { READ_TOKEN_401, requireReadToken } from '../http/read-token.js';
 import { instantOf } from '../instant.js';
 import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoredMessage } from '../store/store.js';
 import { CURSOR_KEYWORD } from '../validation.js';
 
 /**
@@ -56,6 +56,14 @@ export const ListQuery = Type.Object({
       }),
     ),
   ),
+  details: Type.Optional(
+    Type.String({
+      enum: ['true'],
+      description:
+        'add source, type, contact_name, reply_to and received_at to each message (as ' +
+        'GET /messages/{message_id} gives them, without the payload)',
+    }),
+  ),
   order: Type.Optional(
     Type.String({
       enum: ['asc', 'desc'],
@@ -66,8 +74,21 @@ export const ListQuery = Type.Object({
   ),
 });
 
+const nullable = (description: string) =>
+  Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description }));
+
+/** A listed message: the five fields, and with details=true what else is kept about it. */
+const ListedMessageSchema = Type.Object({
+  ...StoredMessageSchema.properties,
+  source: Type.Optional(Type.String({ description: 'details=true: webhook or whatsapp' })),
+  type: nullable('details=true: the WhatsApp message type; null for POST /webhook'),
+  contact_name: nullable("details=true: the sender's WhatsApp profile name"),
+  reply_to: nullable('details=true: the message_id this one replies to'),
+  received_at: Type.Optional(Type.String({ description: "details=true: the service's clock" })),
+});
+
 const MessagePageSchema = Type.Object({
-  data: Type.Array(StoredMessageSchema),
+  data: Type.Array(ListedMessageSchema),
   total: Type.Integer({ description: 'messages matching the filters, over all pages' }),
   limit: Type.Integer(),
   offset: Type.Integer(),
@@ -88,6 +109,17 @@ async function normaliseQuery(request: FastifyRequest): Promise<void> {
   if (typeof query.from === 'string' && query.from.startsWith(' '))
     query.from = `+${query.from.slice(1)}`;
   for (const name of ['from', 'q']) if (query[name] === '') delete query[name];
+}
+
+/** Each message with the details kept about it (one lookup by primary key per message). */
+async function withDetails(store: Store, messages: StoredMessage[]) {
+  const records = await Promise.all(messages.map((m) => store.get(m.message_id)));
+  return messages.map((message, i) => {
+    const record = records[i];
+    if (record == null) return message; // erased between the page and the lookup
+    const { source, type, contact_name, reply_to, received_at } = record;
+    return { ...message, source, type, contact_name, reply_to, received_at };
+  });
 }
 
 export interface MessagesOptions {
@@ -139,7 +171,9 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
       const last = page.data.at(-1);
       const next_cursor =
         page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
-      return { data: page.data, total: page.total, limit, offset, next_cursor };
+      const data =
+        request.query.details === 'true' ? await withDetails(store, page.data) : page.data;
+      return { data, total: page.total, limit, offset, next_cursor };
     },
   });
   rejectOtherMethods(app, '/messages', ['GET']);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { sign } from '../../src/signature.js';
+import { hubSignature } from '../../src/whatsapp/signature.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -58,6 +59,22 @@ export async function post(base: string, secret: string, messages: object[]): Pr
     if (response.status !== 200) {
       throw new Error(`POST /webhook: ${response.status} ${await response.text()}`);
     }
+  }
+}
+
+/** POSTs one WhatsApp delivery to /webhooks/whatsapp, signed with the app secret. */
+export async function postWhatsapp(base: string, appSecret: string, delivery: object) {
+  const body = JSON.stringify(delivery);
+  const response = await fetch(`${base}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': hubSignature(appSecret, body),
+    },
+    body,
+  });
+  if (response.status !== 200) {
+    throw new Error(`POST /webhooks/whatsapp: ${response.status} ${await response.text()}`);
   }
 }
 

@@ -128,6 +128,31 @@ for (const kind of storeKinds()) {
       }
     });
 
+    it('adds what else is kept about each message with details=true', async () => {
+      const page = await get(t, '?order=desc&limit=2&details=true');
+      const first = page.data[0] as unknown as Record<string, unknown>;
+      assert.equal(first.message_id, 'm29');
+      assert.equal(first.source, 'webhook');
+      assert.equal(first.type, null);
+      assert.equal(first.contact_name, null);
+      assert.equal(first.reply_to, null);
+      assert.match(String(first.received_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.equal('payload' in first, false);
+      const plain = await get(t, '?order=desc&limit=2');
+      assert.deepEqual(Object.keys(plain.data[0] ?? {}), [
+        'message_id',
+        'from',
+        'to',
+        'ts',
+        'text',
+      ]);
+      const issues = await rejected(t, '?details=yes');
+      assert.deepEqual(
+        issues.map((i) => i.loc),
+        [['query', 'details']],
+      );
+    });
+
     it('leaves the default response as it was', async () => {
       const response = await t.app.inject('/messages?limit=2');
       const body = response.json();

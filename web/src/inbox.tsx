@@ -38,7 +38,7 @@ export function MessageList(props: ListProps) {
     setLoading(true);
     try {
       const page = await getJson<Page>(
-        `/messages${query({ ...params, order, limit: '50', cursor: after ?? undefined })}`,
+        `/messages${query({ ...params, order, limit: '50', details: 'true', cursor: after ?? undefined })}`,
       );
       if (mine !== generation.current) return;
       setItems((old) => {

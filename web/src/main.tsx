@@ -122,7 +122,13 @@ function useLive(enabled: boolean, onError: (e: unknown) => void): Live & { conn
     follow(
       {
         message: (m) => {
-          for (const listener of listeners) listener(m);
+          // the event has the five fields: the contact and type come from the message itself
+          getJson<Message>(`/messages/${encodeURIComponent(m.message_id)}`)
+            .then((full) => (full.message_id === m.message_id ? full : m))
+            .catch(() => m)
+            .then((shown) => {
+              for (const listener of listeners) listener(shown);
+            });
         },
         reset: () => setResets((n) => n + 1),
         state: setConnected,
