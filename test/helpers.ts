@@ -220,6 +220,9 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
   kind?: StoreKind;
+  eventsHeartbeatMs?: number;
+  /** the built page to serve at / (see src/routes/page.ts) */
+  pageDir?: string;
   /** the service's clock; the system clock by default */
   clock?: () => Date;
   /** /webhooks/whatsapp settings; none configured by default */
@@ -239,6 +242,10 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     adminToken: options.adminToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
+    ...(options.eventsHeartbeatMs === undefined
+      ? {}
+      : { eventsHeartbeatMs: options.eventsHeartbeatMs }),
+    ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     whatsapp: {
       appSecret: null,

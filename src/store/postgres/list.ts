@@ -69,15 +69,17 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
            + (SELECT count(*) FROM (${newer}) AS newer ${whereClause(where)})
       ELSE (SELECT count(*) FROM messages ${whereClause(where)}) END`;
   }
+  const desc = page.order === 'desc';
   if (page.after !== undefined) {
     where.push(
-      `(ts_us, message_id) > (${param(String(page.after.instant))}::bigint, ` +
+      `(ts_us, message_id) ${desc ? '<' : '>'} (${param(String(page.after.instant))}::bigint, ` +
         `${param(escapeText(page.after.messageId))}::text COLLATE "C")`,
     );
   }
   let offset = `${param(String(page.offset))}::bigint`;
   let seek = '';
-  if (filter.q === undefined && seeks(page)) {
+  // the seek counts periods from the oldest: newest-first pages skip their offset as it is
+  if (filter.q === undefined && !desc && seeks(page)) {
     // see ../seek.ts: the first period the offset does not skip whole, in this snapshot
     seek = `WITH seek AS MATERIALIZED (
       SELECT start_us, (through - messages)::bigint AS skipped
@@ -95,10 +97,10 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
     LEFT JOIN LATERAL (
       SELECT ${MESSAGE_COLUMNS}, ts_us FROM messages
       ${whereClause(where)}
-      ORDER BY ts_us, message_id
+      ORDER BY ${desc ? 'ts_us DESC, message_id DESC' : 'ts_us, message_id'}
       LIMIT ${param(page.limit + 1)}::integer OFFSET ${offset}
     ) AS rows ON true
-    ORDER BY rows.ts_us, rows.message_id`;
+    ORDER BY ${desc ? 'rows.ts_us DESC, rows.message_id DESC' : 'rows.ts_us, rows.message_id'}`;
   return { text, values, heavy };
 }
 

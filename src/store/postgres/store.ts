@@ -6,6 +6,7 @@ import { BatchQueue } from '../batch-queue.js';
 import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
 import type { SweepOptions, SweepResult } from '../delete-batch.js';
 import { FreshRead } from '../fresh.js';
+import type { MessageListener } from '../listeners.js';
 import { latestVersion, readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
 import { Semaphore } from '../semaphore.js';
@@ -36,9 +37,10 @@ import { describeError } from './errors.js';
 import { escapeText } from './escape.js';
 import { listQuery, type Snapshot } from './list.js';
 import { migrate } from './migrate.js';
+import { Notifications } from './notifications.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
 import { scanQuery, storedMessage } from './scan.js';
-import { STATS_SQL } from './sql.js';
+import { MESSAGES_BY_ID_SQL, STATS_SQL } from './sql.js';
 import { StartUp } from './startup.js';
 import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
 import { sweep } from './sweep.js';
@@ -84,6 +86,7 @@ export class PostgresStore implements Store {
   private readonly latestVersion: number;
   private readonly startUp: StartUp;
   private readonly inserts: BatchQueue<Insert, InsertOutcome>;
+  private readonly notifications: Notifications;
   private closed = false;
   /** exact search totals, topped up by each list (see ../count-cache.ts) */
   private readonly counts = new CountCache<Snapshot>();
@@ -125,6 +128,11 @@ export class PostgresStore implements Store {
       maxInFlight: Math.max(1, options.poolSize - 1),
       maxBatch: MAX_BATCH_ROWS,
     });
+    this.notifications = new Notifications(
+      connection,
+      (ids) => this.query<StoredMessage>({ text: MESSAGES_BY_ID_SQL, values: [ids] }),
+      logger,
+    );
     const migrations = readMigrations('postgres');
     this.latestVersion = latestVersion(migrations);
     this.startUp = new StartUp(
@@ -284,6 +292,11 @@ export class PostgresStore implements Store {
     return refused === null ? sweep(this.pool, before, options) : Promise.reject(refused);
   }
 
+  /** New messages of every process sharing the database, through LISTEN/NOTIFY. */
+  subscribe(listener: MessageListener): Promise<() => void> {
+    return this.notifications.subscribe(listener);
+  }
+
   // ---- health and shutdown ----
 
   async check(): Promise<StoreHealth> {
@@ -316,6 +329,7 @@ export class PostgresStore implements Store {
 
   private async shutDown(): Promise<void> {
     this.closed = true;
+    this.notifications.stop();
     const stopping = this.startUp.stop();
     // commit what was accepted before the close
     await this.inserts.drain();

@@ -76,12 +76,14 @@ export class SqliteReader {
       const counted =
         q === undefined ? undefined : this.searchTotal(q, filtered, where, params, kept);
       const total = counted?.count ?? filtered;
+      const desc = page.order === 'desc';
       if (page.after !== undefined) {
-        where.push('(ts_us, message_id) > (?, ?)');
+        where.push(`(ts_us, message_id) ${desc ? '<' : '>'} (?, ?)`);
         params.push(page.after.instant, page.after.messageId);
       }
       let offset = page.offset;
-      if (q === undefined && seeks(page)) {
+      // the seek counts hours from the oldest: newest-first pages skip their offset as it is
+      if (q === undefined && !desc && seeks(page)) {
         const start = this.seek(filter, page.offset);
         where.push('ts_us >= ?');
         params.push(start.start);
@@ -92,16 +94,14 @@ export class SqliteReader {
           ? (this.statement(
               `SELECT message_id, sender AS "from", recipient AS "to", ts, text FROM messages
                ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
-               ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+               ORDER BY ${desc ? 'ts_us DESC, message_id DESC' : 'ts_us, message_id'}
+               LIMIT ? OFFSET ?`,
             ).all(...params, page.limit + 1, offset) as StoredMessage[])
-          : this.search.page(
-              q,
-              { total, kept: filtered },
-              where,
-              params,
-              page.limit + 1,
-              page.offset,
-            );
+          : this.search.page(q, { total, kept: filtered }, where, params, {
+              limit: page.limit + 1,
+              offset: page.offset,
+              desc,
+            });
       const more = rows.length > page.limit;
       const answer: ListAnswer = { data: more ? rows.slice(0, page.limit) : rows, total, more };
       if (counted !== undefined) answer.kept = counted;

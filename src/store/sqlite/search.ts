@@ -108,9 +108,9 @@ export class SqliteSearch {
     counts: { total: number; kept: number },
     where: string[],
     params: unknown[],
-    limit: number,
-    offset: number,
+    { limit, offset, desc }: { limit: number; offset: number; desc: boolean },
   ): StoredMessage[] {
+    const direction = desc ? ' DESC' : '';
     const all = (sql: string, ...values: unknown[]) =>
       this.statement(sql).all(...values) as StoredMessage[];
     if (counts.total === 0) return [];
@@ -122,7 +122,7 @@ export class SqliteSearch {
       // `+ts_us`: sort the few matches rather than walk an index in list order
       return all(
         `SELECT ${COLUMNS} FROM messages WHERE seq IN (${MATCHES})${and(where)}
-         ORDER BY +ts_us, message_id LIMIT ? OFFSET ?`,
+         ORDER BY +ts_us${direction}, message_id${direction} LIMIT ? OFFSET ?`,
         phrase(q),
         q,
         ...params,
@@ -132,7 +132,7 @@ export class SqliteSearch {
     }
     return all(
       `SELECT ${COLUMNS} FROM messages WHERE instr(text_folded, ?) > 0${and(where)}
-       ORDER BY ts_us, message_id LIMIT ? OFFSET ?`,
+       ORDER BY ts_us${direction}, message_id${direction} LIMIT ? OFFSET ?`,
       q,
       ...params,
       limit,

@@ -11,6 +11,7 @@ import {
   type SweepResult,
   sweepInBatches,
 } from '../delete-batch.js';
+import { Listeners, type MessageListener } from '../listeners.js';
 import { detailsOf } from '../records.js';
 import {
   type DayCount,
@@ -95,6 +96,7 @@ export class SqliteStore implements Store {
   private readonly statsReader: SqliteReader | null;
   private keptStats: { version: number; stats: Stats } | null = null;
   private readonly dataVersion: Database.Statement;
+  private readonly listeners = new Listeners();
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
@@ -124,7 +126,29 @@ export class SqliteStore implements Store {
   insert(message: Message, details?: Partial<MessageDetails>): Promise<InsertOutcome> {
     const row = rowOf(message, detailsOf(details));
     if (row === null) return Promise.reject(new TypeError('ts is not a valid instant'));
-    return this.inserts.push(row) as Promise<InsertOutcome>;
+    const inserted = this.inserts.push(row) as Promise<InsertOutcome>;
+    return inserted.then((outcome) => {
+      if (outcome === 'created') this.announce([message]);
+      return outcome;
+    });
+  }
+
+  /** Tells the subscribers about new messages, in the five fields of /messages. */
+  private announce(messages: Message[]): void {
+    if (this.listeners.size === 0) return;
+    for (const { message_id, from, to, ts, text } of messages) {
+      this.listeners.emit({ message_id, from, to, ts, text: text ?? null });
+    }
+  }
+
+  /**
+   * New messages of this process, after their commit. Another process writing the same file is
+   * not seen (SQLite has no notifications between processes). A delivery that stored some of
+   * its messages announces all of them: its outcome counts, it does not name, the new ones (a
+   * redelivery of an entirely stored delivery announces nothing).
+   */
+  async subscribe(listener: MessageListener): Promise<() => void> {
+    return this.listeners.add(listener);
   }
 
   /** Goes through the same group commit as single inserts: deliveries batch together. */
@@ -136,7 +160,11 @@ export class SqliteStore implements Store {
       rows.push(row);
     }
     const statuses = delivery.statuses.map(statusRowOf);
-    return this.inserts.push({ rows, statuses }) as Promise<DeliveryOutcome>;
+    const stored = this.inserts.push({ rows, statuses }) as Promise<DeliveryOutcome>;
+    return stored.then((outcome) => {
+      if (outcome.messages.created > 0) this.announce(delivery.messages.map((m) => m.message));
+      return outcome;
+    });
   }
 
   listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
