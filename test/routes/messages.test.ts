@@ -409,7 +409,7 @@ for (const kind of storeKinds()) {
           headers: { 'content-type': 'text/plain' },
         });
         assert.equal(response.statusCode, 405);
-        assert.equal(response.headers.allow, 'GET, HEAD');
+        assert.equal(response.headers.allow, 'GET, DELETE, HEAD');
       });
     });
   });
