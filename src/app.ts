@@ -7,11 +7,13 @@ import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
 import dailyRoutes from './routes/daily.js';
 import eraseRoutes from './routes/erase.js';
+import eventsRoutes from './routes/events.js';
 import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/message.js';
 import messagesRoutes from './routes/messages.js';
 import metricsRoutes from './routes/metrics.js';
+import pageRoutes from './routes/page.js';
 import statsRoutes from './routes/stats.js';
 import statusesRoutes from './routes/statuses.js';
 import webhookRoutes from './routes/webhook.js';
@@ -35,6 +37,10 @@ export interface AppOptions {
   readToken?: string | null;
   maxBodyBytes: number;
   metrics?: Metrics;
+  /** how often GET /events sends a keep-alive comment (default 15 s) */
+  eventsHeartbeatMs?: number;
+  /** the built inbox page served at / (default: dist/web beside the compiled server) */
+  pageDir?: string;
   /** /webhooks/whatsapp; absent: nothing configured (its POST and GET answer 503) */
   whatsapp?: WhatsappConfig;
   /** the service's clock (received_at); the system clock by default */
@@ -133,6 +139,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
+  await app.register(eventsRoutes, {
+    store,
+    readToken,
+    ...(options.eventsHeartbeatMs === undefined ? {} : { heartbeatMs: options.eventsHeartbeatMs }),
+  });
   await app.register(statusesRoutes, { store, readToken });
   await app.register(dailyRoutes, { store, readToken });
   const secretConfigured = options.webhookSecret !== null || options.standardWebhooks != null;
@@ -146,5 +157,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(metricsRoutes, { metrics });
+  await app.register(pageRoutes, options.pageDir === undefined ? {} : { dir: options.pageDir });
   return app;
 }

@@ -5,7 +5,9 @@ import { instantOf } from './instant.js';
  * instant of its `ts` and its `message_id`. A page that starts at a cursor holds the messages
  * that come after that position, so deep pages cost no more than the first (keyset paging).
  *
- * On the wire it is base64url of the JSON array `[instant in microseconds as a string, id]`.
+ * On the wire it is base64url of the JSON array `[instant in microseconds as a string, id]`;
+ * a cursor of the newest-first order (`order=desc`) is `["desc", instant, id]`, so that one
+ * order's cursor is never taken for the other's.
  */
 
 export interface Position {
@@ -14,16 +16,24 @@ export interface Position {
   messageId: string;
 }
 
+export type Order = 'asc' | 'desc';
+
+/** A decoded cursor: the position, and the order of the listing that handed it out. */
+export interface CursorValue extends Position {
+  order: Order;
+}
+
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
-export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify([String(position.instant), position.messageId])).toString(
+export function encodeCursor(position: Position, order: Order = 'asc'): string {
+  const fields = [String(position.instant), position.messageId];
+  return Buffer.from(JSON.stringify(order === 'asc' ? fields : [order, ...fields])).toString(
     'base64url',
   );
 }
 
-/** The position a cursor names, or null when it is not one this service made. */
-export function decodeCursor(cursor: string): Position | null {
+/** The position a cursor names, and its order, or null when it is not one this service made. */
+export function decodeCursor(cursor: string): CursorValue | null {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   let value: unknown;
   try {
@@ -31,11 +41,17 @@ export function decodeCursor(cursor: string): Position | null {
   } catch {
     return null;
   }
+  if (!Array.isArray(value)) return null;
+  let order: Order = 'asc';
+  if (value.length === 3 && value[0] === 'desc') {
+    order = 'desc';
+    value = value.slice(1);
+  }
   if (!Array.isArray(value) || value.length !== 2) return null;
   const [instant, messageId] = value as unknown[];
   if (typeof instant !== 'string' || !INTEGER.test(instant)) return null;
   if (typeof messageId !== 'string' || messageId === '' || !messageId.isWellFormed()) return null;
-  return { instant: BigInt(instant), messageId };
+  return { instant: BigInt(instant), messageId, order };
 }
 
 /** The position of a stored message, from its ts as sent. */

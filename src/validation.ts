@@ -103,6 +103,10 @@ function describe(source: ValidationSource, error: ErrorObject): [type: string, 
       return ['greater_than_equal', `Input should be greater than or equal to ${p.limit}`];
     case 'maximum':
       return ['less_than_equal', `Input should be less than or equal to ${p.limit}`];
+    case 'enum': {
+      const allowed = (p.allowedValues as unknown[]).map((value) => `'${String(value)}'`);
+      return ['enum', `Input should be ${allowed.join(' or ')}`];
+    }
     default:
       return [error.keyword, error.message ?? 'Input is invalid'];
   }

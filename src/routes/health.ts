@@ -4,16 +4,23 @@ import { rejectOtherMethods } from '../http/guards.js';
 import { documented } from '../http/openapi.js';
 import type { Store } from '../store/store.js';
 
+const Checks = Type.Object(
+  { database: Type.String(), schema: Type.String(), secret: Type.String() },
+  { description: '"ok" or why the check failed' },
+);
+const Sources = Type.Record(Type.String(), Type.Boolean(), {
+  description: 'which senders are configured: webhook, standard_webhooks, whatsapp',
+});
 const Healthy = Type.Object({ status: Type.Literal('ok') });
+const Ready = Type.Object({
+  status: Type.Literal('ok'),
+  checks: Type.Optional({ ...Checks, description: 'only with verbose=true' }),
+  sources: Type.Optional({ ...Sources, description: 'only with verbose=true' }),
+});
 const Unhealthy = Type.Object({
   status: Type.Literal('unavailable'),
-  checks: Type.Object(
-    { database: Type.String(), schema: Type.String(), secret: Type.String() },
-    { description: '"ok" or why the check failed' },
-  ),
-  sources: Type.Record(Type.String(), Type.Boolean(), {
-    description: 'which senders are configured: webhook, standard_webhooks, whatsapp',
-  }),
+  checks: Checks,
+  sources: Sources,
 });
 
 export interface HealthOptions {
@@ -48,9 +55,25 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
       summary:
         'Readiness: 200 when the database answers, its schema is applied and a secret is set',
       description:
-        'Use it to decide whether to send traffic: 503 names each check and why it failed.',
+        'Use it to decide whether to send traffic: 503 names each check and why it failed. ' +
+        'With verbose=true a 200 also lists the checks and which senders are configured, for ' +
+        'people looking at it (the inbox page shows it); the status is the same.',
+      querystring: Type.Object({
+        verbose: Type.Optional(
+          Type.String({ enum: ['true'], description: 'add checks and sources to a 200' }),
+        ),
+      }),
       response: {
-        200: documented(Healthy, 'Every check passed', { examples: [{ status: 'ok' }] }),
+        200: documented(Ready, 'Every check passed', {
+          examples: [
+            { status: 'ok' },
+            {
+              status: 'ok',
+              checks: { database: 'ok', schema: 'ok', secret: 'ok' },
+              sources: { webhook: true, standard_webhooks: false, whatsapp: true },
+            },
+          ],
+        }),
         503: documented(Unhealthy, 'A check failed: each check is "ok" or says why it failed', {
           examples: [
             {
@@ -62,12 +85,16 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (
         }),
       },
     },
-    handler: async (_request, reply) => {
+    handler: async (request, reply) => {
       const checks = {
         ...(await store.check()),
         secret: secretConfigured ? 'ok' : NO_SECRET,
       };
-      if (Object.values(checks).every((check) => check === 'ok')) return { status: 'ok' as const };
+      if (Object.values(checks).every((check) => check === 'ok')) {
+        return request.query.verbose === 'true'
+          ? { status: 'ok' as const, checks, sources }
+          : { status: 'ok' as const };
+      }
       return reply.code(503).send({ status: 'unavailable' as const, checks, sources });
     },
   });

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { encodeCursor, type Position, positionOf } from '../cursor.js';
+import { type CursorValue, encodeCursor, positionOf } from '../cursor.js';
 import { fold } from '../fold.js';
-import { ValidationErrorBody } from '../http/errors.js';
+import { ValidationErrorBody, validationError } from '../http/errors.js';
 import { rejectOtherMethods } from '../http/guards.js';
 import { READ_UNAVAILABLE } from '../http/openapi.js';
 import { READ_TOKEN_401, requireReadToken } from '../http/read-token.js';
 import { instantOf } from '../instant.js';
 import { E164_PATTERN, StoredMessageSchema, Timestamp } from '../message.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoredMessage } from '../store/store.js';
 import { CURSOR_KEYWORD } from '../validation.js';
 
 /**
@@ -46,19 +46,49 @@ export const ListQuery = Type.Object({
   ),
   cursor: Type.Optional(
     // decoded by the validator (see validation.ts): the handler gets the position it names
-    Type.Unsafe<Position>(
+    Type.Unsafe<CursorValue>(
       Type.String({
         [CURSOR_KEYWORD]: true,
         description:
           'next_cursor of the previous page: start right after its last message (offset then ' +
-          'counts from there). Deep pages cost as little as the first',
+          'counts from there). Deep pages cost as little as the first. A cursor of one ' +
+          '`order` is refused by the other',
       }),
     ),
   ),
+  details: Type.Optional(
+    Type.String({
+      enum: ['true'],
+      description:
+        'add source, type, contact_name, reply_to and received_at to each message (as ' +
+        'GET /messages/{message_id} gives them, without the payload)',
+    }),
+  ),
+  order: Type.Optional(
+    Type.String({
+      enum: ['asc', 'desc'],
+      description:
+        '`asc` (the default): oldest first, as described above; `desc`: newest first (the ' +
+        'exact reverse order), with cursors of its own',
+    }),
+  ),
+});
+
+const nullable = (description: string) =>
+  Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description }));
+
+/** A listed message: the five fields, and with details=true what else is kept about it. */
+const ListedMessageSchema = Type.Object({
+  ...StoredMessageSchema.properties,
+  source: Type.Optional(Type.String({ description: 'details=true: webhook or whatsapp' })),
+  type: nullable('details=true: the WhatsApp message type; null for POST /webhook'),
+  contact_name: nullable("details=true: the sender's WhatsApp profile name"),
+  reply_to: nullable('details=true: the message_id this one replies to'),
+  received_at: Type.Optional(Type.String({ description: "details=true: the service's clock" })),
 });
 
 const MessagePageSchema = Type.Object({
-  data: Type.Array(StoredMessageSchema),
+  data: Type.Array(ListedMessageSchema),
   total: Type.Integer({ description: 'messages matching the filters, over all pages' }),
   limit: Type.Integer(),
   offset: Type.Integer(),
@@ -79,6 +109,17 @@ export async function normaliseQuery(request: FastifyRequest): Promise<void> {
   if (typeof query.from === 'string' && query.from.startsWith(' '))
     query.from = `+${query.from.slice(1)}`;
   for (const name of ['from', 'q']) if (query[name] === '') delete query[name];
+}
+
+/** Each message with the details kept about it (one lookup by primary key per message). */
+async function withDetails(store: Store, messages: StoredMessage[]) {
+  const records = await Promise.all(messages.map((m) => store.get(m.message_id)));
+  return messages.map((message, i) => {
+    const record = records[i];
+    if (record == null) return message; // erased between the page and the lookup
+    const { source, type, contact_name, reply_to, received_at } = record;
+    return { ...message, source, type, contact_name, reply_to, received_at };
+  });
 }
 
 export interface MessagesOptions {
@@ -110,16 +151,29 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
     preValidation: normaliseQuery,
     handler: async (request) => {
       const { limit = DEFAULT_LIMIT, offset = 0, from, since, q, cursor } = request.query;
+      const order = request.query.order === 'desc' ? 'desc' : 'asc';
+      if (cursor !== undefined && cursor.order !== order) {
+        throw validationError([
+          {
+            loc: ['query', 'cursor'],
+            msg: `Input should be a next_cursor value returned with order=${order}`,
+            type: 'cursor_invalid',
+          },
+        ]);
+      }
       // parsed here, once, for every store (the validator has checked `since` already)
       const filter = {
         from,
         since: since === undefined ? undefined : instantOf(since),
         q: q === undefined ? undefined : fold(q),
       };
-      const page = await store.list(filter, { limit, offset, after: cursor });
+      const page = await store.list(filter, { limit, offset, after: cursor, order });
       const last = page.data.at(-1);
-      const next_cursor = page.more && last !== undefined ? encodeCursor(positionOf(last)) : null;
-      return { data: page.data, total: page.total, limit, offset, next_cursor };
+      const next_cursor =
+        page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
+      const data =
+        request.query.details === 'true' ? await withDetails(store, page.data) : page.data;
+      return { data, total: page.total, limit, offset, next_cursor };
     },
   });
   rejectOtherMethods(app, '/messages', ['GET', 'DELETE']);

@@ -1,6 +1,7 @@
-import type { Position } from '../cursor.js';
+import type { Order, Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
 import type { SweepOptions, SweepResult } from './delete-batch.js';
+import type { MessageListener } from './listeners.js';
 import type {
   DayCount,
   Delivery,
@@ -39,8 +40,9 @@ export interface Store {
   get(messageId: string): Promise<MessageRecord | null>;
 
   /**
-   * One page of the messages matching `filter`, in (instant of ts, message_id) order: those
-   * after `page.after` (all when it is absent), skipping `page.offset`, at most `page.limit`.
+   * One page of the messages matching `filter`, in (instant of ts, message_id) order (reversed
+   * when `page.order` is 'desc'): those after `page.after` in that order (all when it is
+   * absent), skipping `page.offset`, at most `page.limit`.
    */
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
@@ -92,6 +94,14 @@ export interface Store {
    */
   searchBacklog?(): number;
 
+  /**
+   * Calls `listener` with every message newly stored from now on, after its commit: by this
+   * process, and on PostgreSQL by any process sharing the database. A duplicate is not a new
+   * message. Resolves, once every later commit will be heard, with the function that
+   * unsubscribes; rejects with StoreUnavailableError when the database cannot be listened to.
+   */
+  subscribe(listener: MessageListener): Promise<() => void>;
+
   /** Finishes pending writes and releases the database. */
   close(): Promise<void>;
 }
@@ -119,6 +129,8 @@ export interface Page {
   offset: number;
   /** start after this position (a cursor); the offset then counts from there */
   after?: Position;
+  /** 'asc' (the default): oldest first; 'desc': newest first */
+  order?: Order;
 }
 
 export interface MessagePage {

@@ -40,7 +40,7 @@ interface OpenApi {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 /** The parameters the contract names for GET /messages; more may be documented. */
-const MESSAGES_PARAMETERS = ['limit', 'offset', 'from', 'since', 'q'];
+const MESSAGES_PARAMETERS = ['limit', 'offset', 'from', 'since', 'q', 'cursor', 'order'];
 
 function* operations(doc: OpenApi): Generator<[path: string, method: string, Operation]> {
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -152,6 +152,7 @@ describe('OpenAPI docs', () => {
     const doc = response.json();
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/events',
       '/health/live',
       '/health/ready',
       '/messages',
@@ -315,6 +316,8 @@ describe('OpenAPI docs', () => {
     for (const path of Object.keys(doc.paths)) {
       for (const method of METHODS) {
         const operation = doc.paths[path]?.[method];
+        // the event stream never ends: test/routes/events.test.ts reads it on a socket
+        if (path === '/events' && method === 'get') continue;
         const response = await t.app.inject({ method: method.toUpperCase() as 'GET', url: path });
         const where = `${method.toUpperCase()} ${path} answered ${response.statusCode}`;
         if (response.statusCode === 405) {

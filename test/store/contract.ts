@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { positionOf } from '../../src/cursor.js';
 import { fold } from '../../src/fold.js';
 import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
-import { byCodePoint, type StoreKind } from '../helpers.js';
+import { byCodePoint, type Remove, type StoreKind } from '../helpers.js';
 import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
+import { keptTotalsContract, seekContract } from './contract-totals.js';
 import { keepingContract } from './keeping.js';
 
 export function msg(id: string, fields: Partial<Message> = {}): Message {
@@ -116,10 +118,14 @@ export function storeContract(kind: StoreKind): void {
   describe(`Store contract (${kind.name})`, { skip: kind.skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let remove: Remove | undefined;
     beforeEach(async () => {
-      ({ store, cleanup } = await kind.open());
+      ({ store, cleanup, remove } = await kind.open());
     });
     afterEach(() => cleanup());
+
+    keptTotalsContract(() => ({ store, remove }));
+    seekContract(() => ({ store }));
 
     it('reports created, then duplicate, keeping the first version', async () => {
       assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');
@@ -291,12 +297,14 @@ export function storeContract(kind: StoreKind): void {
         const ids = expectedIds(messages, filter);
         const limit = pick([1, 7, 50, 100]);
         const offset = pick([0, 0, 3, 40]);
-        const page = await store.list(toFilter(filter), { limit, offset });
-        const label = JSON.stringify({ filter, limit, offset });
+        const order = pick(['asc', 'desc'] as const);
+        const page = await store.list(toFilter(filter), { limit, offset, order });
+        const label = JSON.stringify({ filter, limit, offset, order });
+        const ordered = order === 'asc' ? ids : [...ids].reverse();
         assert.equal(page.total, ids.length, `total ${label}`);
         assert.deepEqual(
           page.data.map((m) => m.message_id),
-          ids.slice(offset, offset + limit),
+          ordered.slice(offset, offset + limit),
           label,
         );
         assert.equal(page.more, ids.length > offset + limit, `more ${label}`);
@@ -352,6 +360,38 @@ export function storeContract(kind: StoreKind): void {
         first_message_ts: '2024-12-31T23:59:59.999Z',
         last_message_ts: '2025-01-01T00:00:00.3Z',
       });
+    });
+
+    it('tells subscribers of each new message once committed, never of a duplicate', async () => {
+      await store.insert(msg('before'));
+      const heard: unknown[] = [];
+      let arrived: () => void = () => {};
+      const both = new Promise<void>((resolve) => {
+        arrived = () => heard.length === 2 && resolve();
+      });
+      const unsubscribe = await store.subscribe((m) => {
+        heard.push(m);
+        arrived();
+      });
+      const outcomes = await Promise.all([
+        store.insert(msg('new', { text: null })),
+        store.insert(msg('before')),
+        store.insert(msg('two', { text: '<b>x</b>' })),
+      ]);
+      assert.deepEqual(outcomes, ['created', 'duplicate', 'created']);
+      await Promise.race([both, sleep(5000)]);
+      const byId = (a: unknown, b: unknown) =>
+        byCodePoint((a as Message).message_id, (b as Message).message_id);
+      assert.deepEqual(heard.sort(byId), [
+        msg('new', { text: null }),
+        msg('two', { text: '<b>x</b>' }),
+      ]);
+      const listed = await store.list({}, everything);
+      assert.equal(listed.total, 3, 'heard only what is stored');
+      unsubscribe();
+      await store.insert(msg('after'));
+      await sleep(200);
+      assert.equal(heard.length, 2, 'nothing after unsubscribing');
     });
 
     it('reports itself healthy', async () => {

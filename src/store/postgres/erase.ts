@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { dayOf, hourOf } from '../../instant.js';
 import type { DeleteBatch } from '../delete-batch.js';
 import { ERASE_BATCH, type EraseTarget } from '../store.js';
+import { BUMP_CHANGE_EPOCH_SQL } from './epoch.js';
 import { classify } from './errors.js';
 import { escapeText } from './escape.js';
 
@@ -108,9 +109,11 @@ export async function deleteBatch(client: pg.PoolClient, batch: DeleteBatch): Pr
        RETURNING message_id, sender, ts_us`,
       [key, batch.limit],
     );
-    if (rows.length > 0) await subtract(client, rows, batch.tombstone);
-    // every transaction that deletes messages ends here: a statement each of them must run
-    // (a change counter, say) goes here
+    if (rows.length > 0) {
+      await subtract(client, rows, batch.tombstone);
+      // kept search totals of every replica are counted again, not topped up
+      await client.query(BUMP_CHANGE_EPOCH_SQL);
+    }
     await client.query('COMMIT');
     return rows.length;
   } catch (error) {

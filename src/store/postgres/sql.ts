@@ -1,10 +1,17 @@
 import { TOP_SENDERS } from '../store.js';
-import type { TotalPlan } from '../totals.js';
 
 /** The SQL text of the PostgreSQL store. */
 
 /**
- * One statement per batch: the rows, and the totals they change (see the second migration).
+ * The channel on which every new message's id is announced (NOTIFY, delivered at commit), so
+ * that every process sharing the database can tell its readers (see notifications.ts). Named
+ * after the schema, since notifications span the whole database.
+ */
+export const NOTIFY_CHANNEL = `'messages_' || left(md5(current_schema()), 16)`;
+
+/**
+ * One statement per batch: the rows, and the totals they change (see the second migration),
+ * and a notification per new row (the statements using them count `notified`, so that it runs).
  * The sub-statements run in the order written and lock rows in sorted order (ids, senders,
  * hours, senders' days, then the one totals row), so two replicas' batches wait for each other
  * rather than deadlock. A batch of duplicates only reads.
@@ -42,11 +49,14 @@ export const MESSAGE_CTES = `
     SET messages = messages + (SELECT count(*) FROM inserted),
         senders = senders + (SELECT count(*) FROM senders WHERE added)
     WHERE id = 1 AND EXISTS (SELECT 1 FROM inserted)
+  ), notified AS (
+    SELECT pg_notify(${NOTIFY_CHANNEL}, message_id) FROM inserted
   )`;
 
+/** The count in the last line makes sure `notified` runs (an unreferenced CTE would not). */
 export const INSERT_SQL = `
   WITH ${MESSAGE_CTES}
-  SELECT message_id FROM inserted`;
+  SELECT message_id FROM inserted WHERE (SELECT count(*) FROM notified) >= 0`;
 
 /**
  * One statement per WhatsApp delivery, so that it commits whole or not at all: its messages
@@ -79,7 +89,8 @@ export const DELIVERY_SQL = `
                                      title = coalesce(counted.title, excluded.title)
   )
   SELECT (SELECT count(*) FROM inserted)::int AS messages,
-         (SELECT count(*) FROM status_rows)::int AS statuses`;
+         (SELECT count(*) FROM status_rows)::int AS statuses,
+         (SELECT count(*) FROM notified)::int AS notified`;
 
 /** One statement: one snapshot, so the figures agree with each other. */
 export const STATS_SQL = `
@@ -94,38 +105,14 @@ export const STATS_SQL = `
 
 export const MESSAGE_COLUMNS = 'message_id, sender AS "from", recipient AS "to", ts, text';
 
+/** The messages of some ids (escaped), in list order. */
+export const MESSAGES_BY_ID_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
+  WHERE message_id = ANY($1::text[]) ORDER BY ts_us, message_id`;
+
 /** Everything GET /messages/{message_id} shows. */
 export const RECORD_SQL = `
   SELECT ${MESSAGE_COLUMNS}, source, type, contact_name, reply_to, received_at, payload
   FROM messages WHERE message_id = $1`;
-
-/** The statement that answers a total from the kept totals, and its parameters. */
-export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {
-  switch (plan.kind) {
-    case 'all':
-      return { text: 'SELECT messages AS n FROM message_totals WHERE id = 1', values: [] };
-    case 'sender':
-      return {
-        text: 'SELECT messages AS n FROM sender_counts WHERE sender = $1',
-        values: [plan.from],
-      };
-    case 'since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE ts_us >= $2::bigint AND ts_us < $3::bigint) AS n`,
-        values: [String(plan.period), String(plan.since), String(plan.end)],
-      };
-    case 'sender-since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM sender_day_counts
-                       WHERE sender = $1 AND day > $2::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE sender = $1 AND ts_us >= $3::bigint AND ts_us < $4::bigint) AS n`,
-        values: [plan.from, String(plan.period), String(plan.since), String(plan.end)],
-      };
-  }
-}
 
 /** `text` as a LIKE pattern matching itself only: %, _ and the escape character \ escaped. */
 export function literal(text: string): string {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { dayOf, hourOf } from '../../instant.js';
 import type { DeleteBatch, DeleteTarget } from '../delete-batch.js';
+import { bumpChangeEpoch } from './epoch.js';
 
 /**
  * Deleting messages on SQLite (erasure and retention), on the writer's connection. A batch is
@@ -114,8 +115,8 @@ export class SqliteDeleter {
       }
       this.subTotals.run(rows.length, goneSenders);
       this.raiseSeqFloor.run(highest);
-      // every transaction that deletes messages ends here: a statement each of them must run
-      // (a change counter, say) goes here
+      // kept search totals of every reader are counted again, not topped up
+      bumpChangeEpoch(db);
       return rows.length;
     });
   }
