@@ -99,6 +99,11 @@ export async function deleteBatch(client: pg.PoolClient, batch: DeleteBatch): Pr
         : target.before;
   await client.query('BEGIN');
   try {
+    // An erasure keeps inserts out for its few milliseconds: a redelivery racing it would
+    // otherwise check the tombstones before they are committed, wait for the row being deleted,
+    // and store it again once it is gone. Waiting for this lock, its statement reads the
+    // tombstones only after this transaction commits. Retention needs no tombstone, nor this.
+    if (batch.tombstone) await client.query('LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE');
     const { rows } = await client.query<{ message_id: string; sender: string; ts_us: string }>(
       `DELETE FROM messages WHERE message_id IN (${CHOOSE[target.kind]})
        RETURNING message_id, sender, ts_us`,

@@ -11,6 +11,9 @@ import type { SqliteWriter, WriteItem, WriteOutcome } from './writer.js';
 /** How long one step of a retention sweep may take: a write arriving meanwhile waits for it. */
 const SWEEP_STEP_MS = 4;
 
+/** After a step of a sweep, the thread rests from sweeping this many times as long. */
+const SWEEP_REST_RATIO = 1;
+
 interface PendingSweep {
   batch: DeleteBatch;
   /** deleted so far, in earlier steps */
@@ -60,8 +63,8 @@ export class IndexingWriter {
 
   /**
    * Deletes up to batch.limit rows of a retention sweep in the thread's idle time, like the
-   * indexer: in steps of at most SWEEP_STEP_MS, each its own transaction. Resolves with how many
-   * went (0: nothing left to sweep).
+   * indexer: in steps of at most SWEEP_STEP_MS, each its own transaction, with a rest as long
+   * after each. Resolves with how many went (0: nothing left to sweep).
    */
   sweepWhenIdle(batch: DeleteBatch): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -138,7 +141,22 @@ export class IndexingWriter {
     }
     sweep.deleted += deleted;
     if (deleted < limit || sweep.deleted >= batch.limit) sweep.resolve(sweep.deleted);
-    else this.sweeps.unshift(sweep);
-    this.schedule(); // the next step, or indexing, when still idle
+    else this.rest(sweep, (performance.now() - started) * SWEEP_REST_RATIO);
+    this.schedule(); // indexing, when still idle
+  }
+
+  /**
+   * Puts `sweep` back in line after `ms`: a sweep takes at most about half of this thread's
+   * time, so that it never crowds out the writes, the readers or the machine's other work.
+   */
+  private rest(sweep: PendingSweep, ms: number): void {
+    setTimeout(() => {
+      if (this.stopped) {
+        sweep.reject(new Error('the writer is closing'));
+        return;
+      }
+      this.sweeps.unshift(sweep);
+      this.schedule();
+    }, ms);
   }
 }
