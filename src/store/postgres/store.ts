@@ -111,14 +111,13 @@ export class PostgresStore implements Store {
       ...connection,
       max: options.poolSize,
       ...timeouts(options.timeoutMs),
+      // before a new connection is used: JIT compiling costs 10-25 ms per statement whose
+      // estimate looks large (a search), more than those statements take once totals are kept
+      // (pg-pool awaits the promise, although the type says void)
+      onConnect: (client: pg.ClientBase) => client.query('SET jit = off'),
     });
     // An idle connection that breaks (server restart, pg_terminate_backend) is reported here;
     // the pool has already dropped it. Without a listener the process would crash.
-    // JIT compiling costs 10-25 ms per statement whose estimate looks large (a search), more
-    // than running those statements takes once their totals are kept
-    this.pool.on('connect', (client) => {
-      client.query('SET jit = off').catch(() => undefined);
-    });
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
