@@ -220,7 +220,8 @@ export class PostgresStore implements Store {
   }
 
   private refuseIfUnusable(): void {
-    this.refuseIfUnusable();
+    const refused = this.unusable();
+    if (refused !== null) throw refused;
   }
 
   async get(messageId: string): Promise<MessageRecord | null> {
