@@ -170,8 +170,7 @@ export class PostgresStore implements Store {
   // ---- reads ----
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const where: string[] = [];
     const values: unknown[] = [];
     const param = (value: unknown): string => {
@@ -253,8 +252,7 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<Stats> {
-    const refused = this.unusable();
-    if (refused !== null) throw refused;
+    this.refuseIfUnusable();
     const { rows } = await this.query<{
       total: string;
       senders: string;
