@@ -85,6 +85,19 @@ interface Row {
   rssMb: number;
   target: string;
   met: string;
+  /** answers outside 2xx, over every run of the scenario */
+  non2xx?: number;
+}
+
+/** Answers outside 2xx in a load result. */
+function non2xx(...results: { requests: number; status: Record<string, number> }[]): number {
+  let count = 0;
+  for (const result of results) {
+    let ok = 0;
+    for (const [status, n] of Object.entries(result.status)) if (status.startsWith('2')) ok += n;
+    count += result.requests - ok;
+  }
+  return count;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,6 +371,7 @@ async function benchStore(
     throw new Error(`ingest: ${ingest.requests - ok} answers were not 200`);
   rows.push({
     scenario: 'ingest (new)',
+    non2xx: non2xx(ingest),
     rps: ingest.rps,
     p50: ingest.p50,
     p99: ingest.p99,
@@ -376,6 +390,7 @@ async function benchStore(
   );
   rows.push({
     scenario: 'ingest at 0.35 base rate',
+    non2xx: non2xx(paced),
     rps: paced.rps,
     p50: paced.p50,
     p99: paced.p99,
@@ -395,6 +410,7 @@ async function benchStore(
   );
   rows.push({
     scenario: 'duplicates',
+    non2xx: non2xx(dup),
     rps: dup.rps,
     p50: dup.p50,
     p99: dup.p99,
@@ -477,6 +493,7 @@ async function benchStore(
       max.requests - (max.status['200'] ?? 0) + paced.requests - (paced.status['200'] ?? 0);
     rows.push({
       scenario: `GET ${scenario}${non200 > 0 ? ` (${non200} non-200!)` : ''}`,
+      non2xx: non2xx(max, paced),
       rps: max.rps,
       p50: paced.p50,
       p99: paced.p99,
@@ -512,6 +529,7 @@ function print(title: string, rows: Row[]): void {
     'RSS MB',
     'target',
     'met',
+    'non-2xx',
   ];
   const table = rows.map((r) => [
     r.scenario,
@@ -523,6 +541,7 @@ function print(title: string, rows: Row[]): void {
     r.rssMb === 0 ? '' : r.rssMb.toFixed(0),
     r.target,
     r.met,
+    r.non2xx === undefined ? '' : String(r.non2xx),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...table.map((row) => (row[i] as string).length)),
@@ -629,6 +648,14 @@ async function main(): Promise<void> {
           },
         );
         print('PostgreSQL', [...baselineRows, ...rows]);
+        // a read PostgreSQL could answer must never time out or be shed under this load
+        const failed = rows.filter((row) => (row.non2xx ?? 0) > 0);
+        if (failed.length > 0) {
+          console.log(
+            `\nFAILED: PostgreSQL answered non-2xx in ${failed.map((row) => `${row.scenario} (${row.non2xx})`).join(', ')}`,
+          );
+          process.exitCode = 1;
+        }
       } finally {
         for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end();

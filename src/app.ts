@@ -6,7 +6,9 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { registerObservation, requestId } from './http/observe.js';
 import { registerDocs } from './http/openapi.js';
 import dailyRoutes from './routes/daily.js';
+import eraseRoutes from './routes/erase.js';
 import eventsRoutes from './routes/events.js';
+import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/message.js';
 import messagesRoutes from './routes/messages.js';
@@ -29,6 +31,8 @@ export interface AppOptions {
   previousWebhookSecret?: string | null;
   /** Standard Webhooks signatures on POST /webhook; null or absent when not configured */
   standardWebhooks?: StandardWebhooksOptions | null;
+  /** ADMIN_TOKEN: erasure requires `Authorization: Bearer <adminToken>`; null or absent: off */
+  adminToken?: string | null;
   /** when set, GET /messages and /stats require `Authorization: Bearer <readToken>` */
   readToken?: string | null;
   maxBodyBytes: number;
@@ -127,6 +131,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const readToken = options.readToken ?? null;
   await app.register(messagesRoutes, { store, readToken });
+  await app.register(exportRoutes, { store, readToken });
+  await app.register(eraseRoutes, {
+    store,
+    adminToken: options.adminToken ?? null,
+    metrics: metrics.keeping,
+  });
   await app.register(messageRoutes, { store, readToken });
   await app.register(statsRoutes, { store, readToken });
   await app.register(eventsRoutes, {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * webhook-receiver: sign and send webhooks, and seed the database. `webhook-receiver help`
+ * webhook-receiver: sign and send webhooks; seed, export, erase and back up the database. `webhook-receiver help`
  * describes the commands; exit codes are 0 (success), 1 (failure) and 2 (usage error).
  */
 import { Failure, HelpRequested, USAGE, UsageError } from './cli/usage.js';
@@ -10,6 +10,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sign: async (args) => (await import('./cli/sign.js')).runSign(args),
   send: async (args) => (await import('./cli/send.js')).runSend(args),
   seed: async (args) => (await import('./cli/seed.js')).runSeed(args),
+  export: async (args) => (await import('./cli/keeping.js')).runExport(args),
+  erase: async (args) => (await import('./cli/keeping.js')).runErase(args),
+  backup: async (args) => (await import('./cli/keeping.js')).runBackup(args),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -46,6 +46,24 @@ const EnvSchema = Type.Object({
       description: 'a bearer token of at least 16 characters',
     }),
   ),
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'a bearer token of at least 16 printable ASCII characters, no spaces',
+    }),
+  ),
+  RETENTION_DAYS: Type.Optional(
+    Type.String({
+      pattern: '^0*(?:[1-9][0-9]{0,3}|[1-2][0-9]{4}|3[0-5][0-9]{3}|36[0-4][0-9]{2}|36500)$',
+      description: 'a whole number of days from 1 to 36500',
+    }),
+  ),
+  RETENTION_INTERVAL_S: Type.String({
+    default: '600',
+    pattern: '^0*(?:[1-9][0-9]{0,3}|[1-7][0-9]{4}|8[0-5][0-9]{3}|86[0-3][0-9]{2}|86400)$',
+    description: 'a whole number of seconds from 1 to 86400',
+  }),
   DATABASE_URL: Type.String({
     default: 'sqlite:///./data/app.db',
     pattern: '^(sqlite://|postgres://|postgresql://)',
@@ -116,6 +134,12 @@ export interface Config {
   previousStandardWebhooksSecret: string | null;
   /** STANDARD_WEBHOOKS_TOLERANCE_S: how far `webhook-timestamp` may be from now, either way */
   standardWebhooksToleranceSeconds: number;
+  /** RETENTION_DAYS: messages and statuses received longer ago are deleted; null: kept forever */
+  retentionDays: number | null;
+  /** RETENTION_INTERVAL_S, in ms: how often the retention sweep runs */
+  retentionIntervalMs: number;
+  /** ADMIN_TOKEN: the bearer token erasure requires; null (unset): erasure answers 403 */
+  adminToken: string | null;
   /** POST and GET /webhooks/whatsapp */
   whatsapp: WhatsappConfig;
   /** READ_TOKEN: when set, GET /messages and /stats require `Authorization: Bearer <token>` */
@@ -233,6 +257,9 @@ export function loadConfig(
       maxBodyBytes: Number(env.WHATSAPP_MAX_BODY_BYTES),
     },
     readToken: env.READ_TOKEN ?? null,
+    adminToken: env.ADMIN_TOKEN ?? null,
+    retentionDays: env.RETENTION_DAYS === undefined ? null : Number(env.RETENTION_DAYS),
+    retentionIntervalMs: Number(env.RETENTION_INTERVAL_S) * 1000,
     database: parseDatabaseUrl(env.DATABASE_URL, cwd, {
       poolSize: Number(env.DATABASE_POOL_SIZE),
       timeoutMs: Number(env.DATABASE_TIMEOUT_MS),

@@ -75,9 +75,11 @@ async function main(): Promise<void> {
   captureProcessOutput(logger);
 
   // Loaded here, not at the top, so that even a failure to load them is reported as JSON.
-  const [{ buildApp }, { openStore }] = await Promise.all([
+  const [{ buildApp }, { openStore }, { createMetrics }, { Retention }] = await Promise.all([
     import('./app.js'),
     import('./store/open.js'),
+    import('./http/metrics.js'),
+    import('./retention.js'),
   ]);
 
   // A PostgreSQL store that cannot reach its database yet still opens (and retries on its own):
@@ -85,9 +87,11 @@ async function main(): Promise<void> {
   const store = await openStore(config.database, { logger }).catch((error) =>
     fail(logger, 'cannot open the database', error),
   );
+  const metrics = createMetrics();
   const app = await buildApp({
     store,
     logger,
+    metrics,
     webhookSecret: config.webhookSecret,
     previousWebhookSecret: config.previousWebhookSecret,
     standardWebhooks:
@@ -99,9 +103,21 @@ async function main(): Promise<void> {
             toleranceSeconds: config.standardWebhooksToleranceSeconds,
           },
     readToken: config.readToken,
+    adminToken: config.adminToken,
     maxBodyBytes: config.maxBodyBytes,
     whatsapp: config.whatsapp,
   });
+
+  const retention =
+    config.retentionDays === null
+      ? null
+      : new Retention({
+          store,
+          days: config.retentionDays,
+          intervalMs: config.retentionIntervalMs,
+          logger,
+          metrics: metrics.keeping,
+        });
 
   // Graceful shutdown. Closing at once would race the senders: a request already on its way over
   // a keep-alive connection that looks idle would be cut off unanswered. So from the signal on,
@@ -124,6 +140,7 @@ async function main(): Promise<void> {
     ).unref();
     await drained(app.server, DRAIN_MS);
     await app.close();
+    await retention?.stop();
     await store.close();
     logger.info('stopped');
     process.exit(0);
@@ -148,10 +165,14 @@ async function main(): Promise<void> {
       standard_webhooks_previous_configured: config.previousStandardWebhooksSecret !== null,
       standard_webhooks_tolerance_s: config.standardWebhooksToleranceSeconds,
       read_token_configured: config.readToken !== null,
+      admin_token_configured: config.adminToken !== null,
+      retention_days: config.retentionDays,
+      retention_interval_s: config.retentionIntervalMs / 1000,
       max_body_bytes: config.maxBodyBytes,
     },
     'started',
   );
+  retention?.start();
   if (config.webhookSecret === null && config.standardWebhooksSecret === null) {
     logger.warn(
       'WEBHOOK_SECRET is not set: webhooks are refused with 503 and /health/ready is 503',

@@ -12,6 +12,9 @@ describe('config', () => {
       previousStandardWebhooksSecret: null,
       standardWebhooksToleranceSeconds: 300,
       readToken: null,
+      adminToken: null,
+      retentionDays: null,
+      retentionIntervalMs: 600000,
       database: { kind: 'sqlite', path: '/srv/app/data/app.db' },
       logLevel: 'info',
       host: '0.0.0.0',
@@ -32,6 +35,9 @@ describe('config', () => {
         WEBHOOK_SECRET: 's',
         WEBHOOK_SECRET_PREVIOUS: 'old',
         READ_TOKEN: 'read-token-0123456789',
+        ADMIN_TOKEN: 'admin-token-0123456789',
+        RETENTION_DAYS: '90',
+        RETENTION_INTERVAL_S: '3600',
         DATABASE_URL: 'sqlite:////data/app.db',
         LOG_LEVEL: 'warning',
         HOST: '127.0.0.1',
@@ -51,6 +57,9 @@ describe('config', () => {
       previousStandardWebhooksSecret: null,
       standardWebhooksToleranceSeconds: 300,
       readToken: 'read-token-0123456789',
+      adminToken: 'admin-token-0123456789',
+      retentionDays: 90,
+      retentionIntervalMs: 3600000,
       database: { kind: 'sqlite', path: '/data/app.db' },
       logLevel: 'warn',
       host: '127.0.0.1',
@@ -76,6 +85,15 @@ describe('config', () => {
     const empty = loadConfig({ WEBHOOK_SECRET_PREVIOUS: '', READ_TOKEN: '' }, '/x');
     assert.equal(empty.previousWebhookSecret, null);
     assert.equal(empty.readToken, null);
+  });
+
+  it('refuses a short ADMIN_TOKEN, or one with spaces, naming it', () => {
+    for (const token of ['short', 'sixteen chars ok']) {
+      const error = configError({ ADMIN_TOKEN: token });
+      assert.equal(error.variable, 'ADMIN_TOKEN');
+      assert.doesNotMatch(error.message, new RegExp(token));
+    }
+    assert.equal(loadConfig({ ADMIN_TOKEN: '' }, '/x').adminToken, null);
   });
 
   it('refuses a malformed WhatsApp body limit and a previous app secret alone', () => {

@@ -18,6 +18,7 @@ import { openStore } from '../src/store/open.js';
 import { SqliteStore } from '../src/store/sqlite/store.js';
 import type { Store } from '../src/store/store.js';
 import { withClient } from './harness/database.js';
+import { removeFromPostgres, removeFromSqlite } from './harness/remove.js';
 
 export { withClient };
 
@@ -31,8 +32,11 @@ export interface StoreKind {
    * they count as skipped, saying why); false when they can
    */
   skip?: string | false;
-  open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
+  open(): Promise<{ store: Store; cleanup(): Promise<void>; remove?: Remove }>;
 }
+
+/** Deletes messages by id from the store's database, as a deleting transaction would. */
+export type Remove = (ids: string[]) => Promise<void>;
 
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -45,9 +49,11 @@ export function sqliteAt(path?: string): StoreKind {
     name: 'sqlite',
     async open() {
       const dir = path === undefined ? tempDir() : null;
-      const store = new SqliteStore({ path: path ?? join(dir?.path ?? '', 'app.db') });
+      const file = path ?? join(dir?.path ?? '', 'app.db');
+      const store = new SqliteStore({ path: file });
       return {
         store,
+        remove: async (ids) => removeFromSqlite(file, ids),
         async cleanup() {
           await store.close();
           dir?.remove();
@@ -154,7 +160,11 @@ export function postgresKind(): StoreKind {
         await store.close();
         throw new Error(`PostgreSQL test store is not healthy: ${JSON.stringify(health)}`);
       }
-      return { store, cleanup: () => store.close() };
+      return {
+        store,
+        cleanup: () => store.close(),
+        remove: (ids) => removeFromPostgres(url, ids),
+      };
     },
   };
 }
@@ -204,6 +214,8 @@ export interface TestAppOptions {
   /** Standard Webhooks keys and clock; none by default */
   standardWebhooks?: StandardWebhooksOptions | null;
   readToken?: string | null;
+  /** ADMIN_TOKEN; none by default (erasure off) */
+  adminToken?: string | null;
   logLevel?: LogLevel;
   maxBodyBytes?: number;
   /** defaults to a fresh SQLite store */
@@ -227,6 +239,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     previousWebhookSecret: options.previousSecret ?? null,
     standardWebhooks: options.standardWebhooks ?? null,
     readToken: options.readToken ?? null,
+    adminToken: options.adminToken ?? null,
     maxBodyBytes: options.maxBodyBytes ?? 65536,
     metrics: createMetrics({ processMetrics: false }),
     ...(options.eventsHeartbeatMs === undefined

@@ -36,7 +36,7 @@ interface Counts {
 }
 
 /** The database as the service would open it: --database-url, else DATABASE_URL, else default. */
-function databaseFrom(option: string | undefined): DatabaseConfig {
+export function databaseFrom(option: string | undefined): DatabaseConfig {
   if (option === '') throw new UsageError('--database-url needs a value');
   try {
     return loadConfig({ DATABASE_URL: option ?? env('DATABASE_URL') }).database;

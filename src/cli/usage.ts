@@ -51,6 +51,23 @@ Commands:
       the business sent (ids out<S>-00000001, ...): each sent, then mostly delivered and read,
       or failed with one of Meta's error codes; the counts are of statuses.
 
+  export [--format ndjson|csv] [--from E164] [--since TS] [--q TEXT] [--output FILE]
+         [--database-url URL]
+      Write every message matching the filters, in GET /messages order, as GET
+      /messages/export does: NDJSON (default) or CSV (RFC 4180, header row, cells verbatim).
+      To FILE (written as FILE.partial, renamed when complete) or standard output; a
+      progress bar on a terminal.
+
+  erase (--from E164 | --id ID) [--database-url URL]
+      Erase every message of a sender, or one message, as DELETE /messages does: the rows
+      and their share of every total go, and each id keeps a tombstone (the id alone) so
+      that a redelivery stores nothing.
+
+  backup FILE [--database-url URL]
+      Copy the SQLite database to FILE through SQLite's online backup, consistent while the
+      service keeps writing; the copy is checked with integrity_check. FILE must not exist.
+      PostgreSQL: use pg_dump (see the README).
+
   help
       Print this text (also --help, -h, or no arguments).
 
@@ -82,13 +99,14 @@ Environment:
                       the whsec_ key (sign --standard, send --standard)
   WHATSAPP_APP_SECRET the Meta app secret (sign --whatsapp, send --whatsapp)
   WEBHOOK_URL         the service's base URL (send)
-  DATABASE_URL        the database (seed)
+  DATABASE_URL        the database (seed, export, erase, backup)
   An empty variable counts as unset.
 
 Exit codes:
   0  success (send: the service answered 2xx, to every delivery with --whatsapp)
   1  failure: send got another status or could not connect; seed or send --whatsapp skipped
-     invalid lines; seed's database failed; a file could not be read
+     invalid lines; seed's database failed; a file could not be read or written; a backup
+     failed its check
   2  usage error: unknown command or option, a missing or malformed value, no secret or
      a malformed whsec_ key
 `;

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SignatureScheme } from '../standard-webhooks.js';
+import { createKeepingMetrics, type KeepingMetrics } from './keeping-metrics.js';
 
 /** Label value shared by every request that matches no route, so random URLs add no series. */
 export const UNMATCHED_PATH = 'unmatched';
@@ -74,6 +75,8 @@ export interface Metrics {
   countIgnoredChanges(count: number): void;
   /** Reports `backlog()` as search_index_backlog_messages at every scrape. */
   watchSearchBacklog(backlog: () => number): void;
+  /** erasure and retention */
+  keeping: KeepingMetrics;
 }
 
 /** A registry of its own per app, so that several apps in one process never share counters. */
@@ -164,6 +167,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
 
   return {
     registry,
+    keeping: createKeepingMetrics(registry),
     observeRequest(path, status, seconds) {
       requests.labels(path, String(status)).inc();
       duration.labels(path).observe(seconds);

@@ -49,6 +49,7 @@ const TAGS = [
   { name: 'webhook', description: 'Receiving signed messages' },
   { name: 'whatsapp', description: 'Receiving from the WhatsApp Cloud API' },
   { name: 'messages', description: 'Reading what was stored' },
+  { name: 'erasure', description: 'Erasing messages on request (ADMIN_TOKEN)' },
   { name: 'operations', description: 'Health probes and metrics' },
   {
     name: 'other methods',

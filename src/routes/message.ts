@@ -71,7 +71,7 @@ const messageRoutes: FastifyPluginAsyncTypebox<MessageOptions> = async (
       return { ...record, payload: record.payload === null ? null : JSON.parse(record.payload) };
     },
   });
-  rejectOtherMethods(app, URL, ['GET']);
+  rejectOtherMethods(app, URL, ['GET', 'DELETE']);
 };
 
 export default messageRoutes;

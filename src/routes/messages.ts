@@ -100,7 +100,7 @@ const MessagePageSchema = Type.Object({
 const DIGITS = /^[0-9]+$/;
 
 /** Shapes the raw query for the schema; repeated parameters stay arrays and fail it. */
-async function normaliseQuery(request: FastifyRequest): Promise<void> {
+export async function normaliseQuery(request: FastifyRequest): Promise<void> {
   const query = request.query as Record<string, unknown>;
   for (const name of ['limit', 'offset']) {
     const value = query[name];
@@ -176,7 +176,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
       return { data, total: page.total, limit, offset, next_cursor };
     },
   });
-  rejectOtherMethods(app, '/messages', ['GET']);
+  rejectOtherMethods(app, '/messages', ['GET', 'DELETE']);
 };
 
 export default messagesRoutes;

@@ -31,9 +31,16 @@ export function readMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
     });
   }
   migrations.sort((a, b) => a.version - b.version);
+  // Numbers are reserved ahead by the changes that will take them, so one may be missing for a
+  // while; each is applied once whenever it appears (see migrate.ts).
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migrations/${dialect}: expected version ${i + 1}, found ${m.version}`);
+    if (m.version <= (migrations[i - 1]?.version ?? 0))
+      throw new Error(`migrations/${dialect}: version ${m.version} appears twice`);
   });
   return migrations;
+}
+
+/** The schema version once every migration is applied: the highest number. */
+export function latestVersion(migrations: Migration[]): number {
+  return migrations.at(-1)?.version ?? 0;
 }

@@ -1,5 +1,6 @@
 import type { Order, Position } from '../cursor.js';
 import type { Message, StoredMessage } from '../message.js';
+import type { SweepOptions, SweepResult } from './delete-batch.js';
 import type { MessageListener } from './listeners.js';
 import type {
   DayCount,
@@ -45,7 +46,29 @@ export interface Store {
    */
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
+  /**
+   * Up to `limit` messages matching `filter` that come after `after` (from the first when it is
+   * absent), in list order, without a total: the keyset chunks an export is read in.
+   */
+  scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]>;
+
   stats(): Promise<Stats>;
+
+  /**
+   * Erases the messages `target` names, with their share of every kept total and their search
+   * entries, and keeps a tombstone of each id (the id alone) so that a redelivery stores nothing.
+   * Runs in batches of at most ERASE_BATCH messages, each its own transaction; resolves with how
+   * many messages were erased.
+   */
+  erase(target: EraseTarget): Promise<number>;
+
+  /**
+   * One retention sweep: deletes the messages and delivery statuses received before `before`
+   * (YYYY-MM-DDTHH:MM:SSZ), with their share of every kept total, in small batches, each its own
+   * transaction. On a database several processes share, one sweeps at a time: the others
+   * resolve null at once.
+   */
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult | null>;
 
   /**
    * One page of the delivery statuses matching `filter`, in (instant of ts, message_id, status)
@@ -84,6 +107,12 @@ export interface Store {
 }
 
 export type InsertOutcome = 'created' | 'duplicate';
+
+/** Every message of one sender, or one message. */
+export type EraseTarget = { from: string } | { messageId: string };
+
+/** Most messages one deleting transaction removes: short enough that no insert waits long. */
+export const ERASE_BATCH = 500;
 
 /** The filters of GET /messages, already parsed at the HTTP edge. */
 export interface ListFilter {

@@ -156,6 +156,7 @@ describe('OpenAPI docs', () => {
       '/health/live',
       '/health/ready',
       '/messages',
+      '/messages/export',
       '/messages/{message_id}',
       '/metrics',
       '/stats',

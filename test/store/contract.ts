@@ -6,11 +6,13 @@ import { fold } from '../../src/fold.js';
 import { instantOf } from '../../src/instant.js';
 import type { Message } from '../../src/message.js';
 import type { ListFilter, Store } from '../../src/store/store.js';
-import { byCodePoint, type StoreKind } from '../helpers.js';
+import { byCodePoint, type Remove, type StoreKind } from '../helpers.js';
 import { deliveryContract } from './contract-deliveries.js';
 import { recordContract } from './contract-records.js';
+import { keptTotalsContract, seekContract } from './contract-totals.js';
+import { keepingContract } from './keeping.js';
 
-function msg(id: string, fields: Partial<Message> = {}): Message {
+export function msg(id: string, fields: Partial<Message> = {}): Message {
   return {
     message_id: id,
     from: '+919876543210',
@@ -24,7 +26,7 @@ function msg(id: string, fields: Partial<Message> = {}): Message {
 const everything = { limit: 100, offset: 0 };
 
 /** A small deterministic random number generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -116,10 +118,14 @@ export function storeContract(kind: StoreKind): void {
   describe(`Store contract (${kind.name})`, { skip: kind.skip }, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let remove: Remove | undefined;
     beforeEach(async () => {
-      ({ store, cleanup } = await kind.open());
+      ({ store, cleanup, remove } = await kind.open());
     });
     afterEach(() => cleanup());
+
+    keptTotalsContract(() => ({ store, remove }));
+    seekContract(() => ({ store }));
 
     it('reports created, then duplicate, keeping the first version', async () => {
       assert.equal(await store.insert(msg('a', { text: 'one' })), 'created');
@@ -391,6 +397,8 @@ export function storeContract(kind: StoreKind): void {
     it('reports itself healthy', async () => {
       assert.deepEqual(await store.check(), { database: 'ok', schema: 'ok' });
     });
+
+    keepingContract(() => store);
 
     it('commits inserts still pending when closed', async () => {
       const pending = [store.insert(msg('p1')), store.insert(msg('p2'))];

@@ -8,6 +8,7 @@ import type { Message } from '../../src/message.js';
 import { readMigrations } from '../../src/store/migrations.js';
 import { detailsOf } from '../../src/store/records.js';
 import { openConnection } from '../../src/store/sqlite/connection.js';
+import { SqliteReader } from '../../src/store/sqlite/reader.js';
 import { SqliteStore } from '../../src/store/sqlite/store.js';
 import { type Row, rowOf, SqliteWriter } from '../../src/store/sqlite/writer.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
@@ -67,6 +68,47 @@ describe('SqliteStore', () => {
     );
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+  });
+
+  it('counts a filtered search alike along an index range and through the trigram index', async () => {
+    const path = join(dir.path, 'plans.db');
+    const store = new SqliteStore({ path });
+    const messages = randomMessages(500, 5);
+    try {
+      await Promise.all(messages.map((x) => store.insert(x)));
+      for (let i = 0; i < 200 && store.searchBacklog() > 0; i++) await setTimeout(25);
+    } finally {
+      await store.close();
+    }
+    const db = openConnection(path, 1024);
+    const byRange = new SqliteReader(db, Number.MAX_SAFE_INTEGER);
+    const byIndex = new SqliteReader(db, 0);
+    try {
+      for (const q of ['a', 'ab', 'aba', 'ÉÉ', '%_', 'a b', 'σσ']) {
+        for (const query of [
+          { q, from: '+222' },
+          { q, since: '2025-01-15T09:30:00Z' },
+          { q, from: '+111', since: '1970-01-01T00:00:00Z' },
+        ]) {
+          const ids = expectedIds(messages, query);
+          for (const [plan, reader] of [
+            ['range', byRange],
+            ['index', byIndex],
+          ] as const) {
+            const page = reader.list(toFilter(query), { limit: 3, offset: 1 });
+            const label = `${plan} ${JSON.stringify(query)}`;
+            assert.equal(page.total, ids.length, label);
+            assert.deepEqual(
+              page.data.map((x) => x.message_id),
+              ids.slice(1, 4),
+              label,
+            );
+          }
+        }
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('searches through the trigram index and its unindexed tail alike', async () => {

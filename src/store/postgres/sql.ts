@@ -1,5 +1,4 @@
 import { TOP_SENDERS } from '../store.js';
-import type { TotalPlan } from '../totals.js';
 
 /** The SQL text of the PostgreSQL store. */
 
@@ -24,6 +23,10 @@ export const MESSAGE_CTES = `
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
                          $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                          $11::text[], $12::text[], $13::text[])
+                 AS row (id, sender, recipient, ts, ts_us, text, folded, source, type,
+                         contact_name, reply_to, received_at, payload)
+    -- an erased id stores nothing again: its tombstone stays
+    WHERE NOT EXISTS (SELECT 1 FROM erased_messages AS erased WHERE erased.message_id = row.id)
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id, sender, ts_us
   ), senders AS (
@@ -110,34 +113,6 @@ export const MESSAGES_BY_ID_SQL = `SELECT ${MESSAGE_COLUMNS} FROM messages
 export const RECORD_SQL = `
   SELECT ${MESSAGE_COLUMNS}, source, type, contact_name, reply_to, received_at, payload
   FROM messages WHERE message_id = $1`;
-
-/** The statement that answers a total from the kept totals, and its parameters. */
-export function totalQuery(plan: TotalPlan): { text: string; values: unknown[] } {
-  switch (plan.kind) {
-    case 'all':
-      return { text: 'SELECT messages AS n FROM message_totals WHERE id = 1', values: [] };
-    case 'sender':
-      return {
-        text: 'SELECT messages AS n FROM sender_counts WHERE sender = $1',
-        values: [plan.from],
-      };
-    case 'since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM hour_counts WHERE hour > $1::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE ts_us >= $2::bigint AND ts_us < $3::bigint) AS n`,
-        values: [String(plan.period), String(plan.since), String(plan.end)],
-      };
-    case 'sender-since':
-      return {
-        text: `SELECT (SELECT coalesce(sum(messages), 0) FROM sender_day_counts
-                       WHERE sender = $1 AND day > $2::bigint)
-                    + (SELECT count(*) FROM messages
-                       WHERE sender = $1 AND ts_us >= $3::bigint AND ts_us < $4::bigint) AS n`,
-        values: [plan.from, String(plan.period), String(plan.since), String(plan.end)],
-      };
-  }
-}
 
 /** `text` as a LIKE pattern matching itself only: %, _ and the escape character \ escaped. */
 export function literal(text: string): string {

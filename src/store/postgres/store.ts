@@ -1,14 +1,20 @@
 import pg from 'pg';
+import type { Position } from '../../cursor.js';
 import { parseInstant } from '../../instant.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
+import type { SweepOptions, SweepResult } from '../delete-batch.js';
+import { FreshRead } from '../fresh.js';
 import type { MessageListener } from '../listeners.js';
-import { readMigrations } from '../migrations.js';
+import { latestVersion, readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
+import { Semaphore } from '../semaphore.js';
 import {
   type DayCount,
   type Delivery,
   type DeliveryOutcome,
+  type EraseTarget,
   type InsertOutcome,
   type ListFilter,
   type MessageDetails,
@@ -26,22 +32,18 @@ import {
   type StoreLogger,
   StoreUnavailableError,
 } from '../store.js';
-import { planTotal } from '../totals.js';
+import { deleteAll, erasure } from './erase.js';
 import { describeError } from './errors.js';
-import { escapeText, unescapeText } from './escape.js';
+import { escapeText } from './escape.js';
+import { listQuery, type Snapshot } from './list.js';
 import { migrate } from './migrate.js';
 import { Notifications } from './notifications.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
-import {
-  literal,
-  MESSAGE_COLUMNS,
-  MESSAGES_BY_ID_SQL,
-  STATS_SQL,
-  totalQuery,
-  whereClause,
-} from './sql.js';
+import { scanQuery, storedMessage } from './scan.js';
+import { MESSAGES_BY_ID_SQL, STATS_SQL } from './sql.js';
 import { StartUp } from './startup.js';
 import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
+import { sweep } from './sweep.js';
 import { type Insert, writeDelivery, writeMessages } from './writes.js';
 
 const SILENT: StoreLogger = { info() {}, warn() {}, error() {} };
@@ -55,6 +57,13 @@ export interface PostgresStoreOptions {
   timeoutMs: number;
   logger?: StoreLogger;
 }
+
+/**
+ * Searches counted from scratch hold at most 1/HEAVY_SHARE of the pool: each one keeps a core
+ * busy for a few hundred milliseconds on a million messages, and the pages and kept totals of
+ * every other request need connections and CPU meanwhile.
+ */
+const HEAVY_SHARE = 4;
 
 /** Most rows in one INSERT; a longer queue is written in several statements. */
 const MAX_BATCH_ROWS = 1000;
@@ -79,6 +88,11 @@ export class PostgresStore implements Store {
   private readonly inserts: BatchQueue<Insert, InsertOutcome>;
   private readonly notifications: Notifications;
   private closed = false;
+  /** exact search totals, topped up by each list (see ../count-cache.ts) */
+  private readonly counts = new CountCache<Snapshot>();
+  /** searches counted from scratch (see HEAVY_SHARE) */
+  private readonly heavy: Semaphore;
+  private readonly freshStats = new FreshRead(() => this.readStats());
   private closing: Promise<void> | null = null;
 
   /** See StartUp.started: openStore awaits it. */
@@ -100,9 +114,15 @@ export class PostgresStore implements Store {
     });
     // An idle connection that breaks (server restart, pg_terminate_backend) is reported here;
     // the pool has already dropped it. Without a listener the process would crash.
+    // JIT compiling costs 10-25 ms per statement whose estimate looks large (a search), more
+    // than running those statements takes once their totals are kept
+    this.pool.on('connect', (client) => {
+      client.query('SET jit = off').catch(() => undefined);
+    });
     this.pool.on('error', (error) =>
       logger.warn({ error: describeError(error) }, 'database connection lost'),
     );
+    this.heavy = new Semaphore(Math.max(1, Math.floor(options.poolSize / HEAVY_SHARE)));
     this.inserts = new BatchQueue({
       write: (batch) => writeMessages((config) => this.query(config), batch),
       maxInFlight: Math.max(1, options.poolSize - 1),
@@ -114,7 +134,7 @@ export class PostgresStore implements Store {
       logger,
     );
     const migrations = readMigrations('postgres');
-    this.latestVersion = migrations.length;
+    this.latestVersion = latestVersion(migrations);
     this.startUp = new StartUp(
       async () => {
         const applied = await migrate(
@@ -171,53 +191,43 @@ export class PostgresStore implements Store {
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
     this.refuseIfUnusable();
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const param = (value: unknown): string => {
-      values.push(value);
-      return `$${values.length}`;
+    if (filter.q === undefined) return this.listed(filter, page);
+    return this.counts.read(filterKey(filter), (kept) => this.listed(filter, page, kept));
+  }
+
+  /** One statement: the page and its total (see list.ts); a search count from scratch is heavy. */
+  private async listed(
+    filter: ListFilter,
+    page: Page,
+    kept?: KeptCount<Snapshot>,
+  ): Promise<MessagePage & { kept?: KeptCount<Snapshot> }> {
+    const query = listQuery(filter, page, kept);
+    const run = () =>
+      this.query<StoredMessage & { epoch: string; snapshot: string; total: string }>(query);
+    const { rows } = await (query.heavy ? this.heavy.run(run) : run());
+    const head = rows[0];
+    const total = Number(head?.total ?? 0);
+    const data = rows.filter((row) => row.message_id !== null).map(storedMessage);
+    const more = data.length > page.limit;
+    const answer: MessagePage & { kept?: KeptCount<Snapshot> } = {
+      data: more ? data.slice(0, page.limit) : data,
+      total,
+      more,
     };
-    if (filter.from !== undefined) where.push(`sender = ${param(filter.from)}`);
-    if (filter.since !== undefined) where.push(`ts_us >= ${param(String(filter.since))}::bigint`);
-    // LIKE with every special character escaped, so that the trigram index can serve it:
-    // %, _ and \ in q are ordinary characters
-    if (filter.q !== undefined) {
-      where.push(`text_folded LIKE ${param(`%${literal(escapeText(filter.q))}%`)}`);
+    if (filter.q !== undefined && head !== undefined) {
+      answer.kept = { epoch: Number(head.epoch), watermark: head.snapshot, count: total };
     }
-    const counting =
-      filter.q === undefined
-        ? this.number(totalQuery(planTotal(filter)))
-        : this.number({
-            text: `SELECT count(*) AS n FROM messages ${whereClause(where)}`,
-            values: [...values],
-          });
-    const desc = page.order === 'desc';
-    if (page.after !== undefined) {
-      where.push(
-        `(ts_us, message_id) ${desc ? '<' : '>'} (${param(String(page.after.instant))}::bigint, ` +
-          `${param(escapeText(page.after.messageId))}::text COLLATE "C")`,
-      );
-    }
-    const pageSql = `
-      SELECT ${MESSAGE_COLUMNS} FROM messages
-      ${whereClause(where)}
-      ORDER BY ${desc ? 'ts_us DESC, message_id DESC' : 'ts_us, message_id'}
-      LIMIT ${param(page.limit + 1)}::integer OFFSET ${param(String(page.offset))}::bigint`;
-    const [total, listed] = await Promise.all([
-      counting,
-      this.query<StoredMessage>({ text: pageSql, values }),
-    ]);
-    const rows = listed.rows.map(
-      (row): StoredMessage => ({
-        message_id: unescapeText(row.message_id),
-        from: row.from,
-        to: row.to,
-        ts: row.ts,
-        text: row.text === null ? null : unescapeText(row.text),
-      }),
-    );
-    const more = rows.length > page.limit;
-    return { data: more ? rows.slice(0, page.limit) : rows, total, more };
+    return answer;
+  }
+
+  async scan(
+    filter: ListFilter,
+    after: Position | undefined,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    this.refuseIfUnusable();
+    const { rows } = await this.query<StoredMessage>(scanQuery(filter, after, limit));
+    return rows.map(storedMessage);
   }
 
   async listStatuses(filter: StatusFilter, page: StatusPageRequest): Promise<StatusPage> {
@@ -245,14 +255,13 @@ export class PostgresStore implements Store {
     return getMessage((config) => this.query(config), messageId);
   }
 
-  /** The number a one-row, one-column `n` query returns. */
-  private async number(query: { text: string; values: unknown[] }): Promise<number> {
-    const { rows } = await this.query<{ n: string | null }>(query);
-    return Number(rows[0]?.n ?? 0);
-  }
-
+  /** Concurrent requests share one query that started after they arrived (see ../fresh.ts). */
   async stats(): Promise<Stats> {
     this.refuseIfUnusable();
+    return this.freshStats.get();
+  }
+
+  private async readStats(): Promise<Stats> {
     const { rows } = await this.query<{
       total: string;
       senders: string;
@@ -271,6 +280,16 @@ export class PostgresStore implements Store {
       first_message_ts: row?.first_ts ?? null,
       last_message_ts: row?.last_ts ?? null,
     };
+  }
+
+  erase(target: EraseTarget): Promise<number> {
+    const refused = this.unusable();
+    return refused === null ? deleteAll(this.pool, erasure(target)) : Promise.reject(refused);
+  }
+
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult | null> {
+    const refused = this.unusable();
+    return refused === null ? sweep(this.pool, before, options) : Promise.reject(refused);
   }
 
   /** New messages of every process sharing the database, through LISTEN/NOTIFY. */

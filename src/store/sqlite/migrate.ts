@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { readMigrations } from '../migrations.js';
+import { latestVersion, readMigrations } from '../migrations.js';
 
 /**
  * Applies the migrations of migrations/sqlite/ that `schema_migrations` does not list yet, each
@@ -27,5 +27,5 @@ export function migrate(db: Database.Database): number {
       record.run(migration.version, migration.name);
     }).immediate();
   }
-  return migrations.length;
+  return latestVersion(migrations);
 }

@@ -24,6 +24,16 @@ const MATCHES = `SELECT rowid FROM messages_search WHERE messages_search MATCH ?
   SELECT seq FROM messages
   WHERE seq > (SELECT indexed_through FROM search_index) AND instr(text_folded, ?) > 0`;
 
+/**
+ * Most messages a search counts one by one along the other filters' index range rather than
+ * through the trigram index. Measured at 1M messages: a sender's 1,300 messages in 2 ms, 60,000
+ * in 360 ms, against about 100 ms through the trigram index for a word in 17% of all messages.
+ */
+export const RANGE_ROWS = 10_000;
+
+/** A range no longer than this is checked quickly enough for the light lane. */
+export const LIGHT_RANGE_ROWS = 2_000;
+
 function indexable(q: string): boolean {
   let codePoints = 0;
   for (const _ of q) if (++codePoints >= 3) return true;
@@ -40,15 +50,23 @@ function and(where: string[]): string {
 }
 
 export class SqliteSearch {
-  constructor(private readonly statement: (sql: string) => Database.Statement) {}
+  constructor(
+    private readonly statement: (sql: string) => Database.Statement,
+    private readonly rangeRows = RANGE_ROWS,
+  ) {}
 
-  /** Messages matching `where` (with `params`) whose folded text contains `q` (folded). */
-  count(q: string, where: string[], params: unknown[]): number {
+  /**
+   * Messages matching `where` (with `params`) whose folded text contains `q` (folded); `kept` is
+   * how many messages `where` keeps. Up to RANGE_ROWS of them are checked one by one along an
+   * index range (about a microsecond each); more, and the trigram index finds the matches, which
+   * are then looked up in seq order (about a microsecond per match, whatever `where` keeps).
+   */
+  count(q: string, kept: number, where: string[], params: unknown[]): number {
     const one = (sql: string, ...values: unknown[]) =>
       this.statement(sql)
         .pluck()
         .get(...values) as number;
-    if (!indexable(q))
+    if (!indexable(q) || (where.length > 0 && kept <= this.rangeRows))
       return one(
         `SELECT count(*) FROM messages WHERE instr(text_folded, ?) > 0${and(where)}`,
         q,
@@ -71,6 +89,16 @@ export class SqliteSearch {
     );
   }
 
+  /** Like count(), only over the messages with seq > `seq` (a primary key range). */
+  countAfter(seq: number, q: string, where: string[], params: unknown[]): number {
+    return this.statement(
+      `SELECT count(*) FROM messages NOT INDEXED
+       WHERE seq > ? AND instr(text_folded, ?) > 0${and(where)}`,
+    )
+      .pluck()
+      .get(seq, q, ...params) as number;
+  }
+
   /**
    * One page of those messages, in list order. `total` is what count() returned, `kept` how many
    * messages the other filters keep.
@@ -87,7 +115,10 @@ export class SqliteSearch {
       this.statement(sql).all(...values) as StoredMessage[];
     if (counts.total === 0) return [];
     const walk = ((offset + limit) * counts.kept) / counts.total;
-    if (indexable(q) && counts.total <= walk) {
+    // With other filters, the trigram index still yields every match of q before they apply:
+    // a short range is walked instead, whatever the totals say.
+    const shortRange = where.length > 0 && counts.kept <= this.rangeRows;
+    if (indexable(q) && counts.total <= walk && !shortRange) {
       // `+ts_us`: sort the few matches rather than walk an index in list order
       return all(
         `SELECT ${COLUMNS} FROM messages WHERE seq IN (${MATCHES})${and(where)}

@@ -1,43 +1,63 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
+import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
+import {
+  type DeleteBatch,
+  type SweepOptions,
+  type SweepResult,
+  sweepInBatches,
+} from '../delete-batch.js';
 import { Listeners, type MessageListener } from '../listeners.js';
 import { detailsOf } from '../records.js';
-import type {
-  DayCount,
-  Delivery,
-  DeliveryOutcome,
-  InsertOutcome,
-  ListFilter,
-  MessageDetails,
-  MessagePage,
-  MessageRecord,
-  Page,
-  Stats,
-  StatusFilter,
-  StatusPage,
-  StatusPageRequest,
-  StatusStats,
-  Store,
-  StoreHealth,
+import {
+  type DayCount,
+  type Delivery,
+  type DeliveryOutcome,
+  ERASE_BATCH,
+  type EraseTarget,
+  type InsertOutcome,
+  type ListFilter,
+  type MessageDetails,
+  type MessagePage,
+  type MessageRecord,
+  type Page,
+  type Stats,
+  type StatusFilter,
+  type StatusPage,
+  type StatusPageRequest,
+  type StatusStats,
+  type Store,
+  type StoredMessage,
+  type StoreHealth,
 } from '../store.js';
 import { CHECKS_CACHE_KIB, openConnection, WRITER_CACHE_KIB } from './connection.js';
 import { classify } from './errors.js';
 import { migrate } from './migrate.js';
+import { SqliteReader } from './reader.js';
 import {
   InlineReaders,
+  type Lane,
   type ReaderChannel,
   type ReadRequest,
   ThreadReaders,
 } from './reader-channel.js';
+import { LIGHT_RANGE_ROWS } from './search.js';
 import { statusRowOf } from './statuses.js';
 import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
-/** Reader threads of a file database: one can run a long search while another answers pages. */
-const READERS = 2;
+/** Rows one sweep request asks the writer to delete (in steps of a few ms each). */
+const SQLITE_SWEEP_REQUEST = 2000;
+
+/**
+ * Reader threads of a file database: one for queries that only read a few index pages, one for
+ * searches whose total must be counted from scratch (see reader-channel.ts).
+ */
+const READER_LANES = { light: 1, heavy: 1 };
 
 /**
  * Batches sent to the writer and not answered yet, at most: the writer then always has the next
@@ -70,6 +90,12 @@ export class SqliteStore implements Store {
   private readonly inserts: BatchQueue<WriteItem, WriteOutcome>;
   /** messages not in the search index yet (read here: the metrics ask for it synchronously) */
   private readonly backlog: Database.Statement;
+  /** exact search totals, topped up by the readers (see ../count-cache.ts) */
+  private readonly counts = new CountCache<number>();
+  /** GET /stats on this thread's connection, kept until any connection commits (file only) */
+  private readonly statsReader: SqliteReader | null;
+  private keptStats: { version: number; stats: Stats } | null = null;
+  private readonly dataVersion: Database.Statement;
   private readonly listeners = new Listeners();
 
   constructor(options: SqliteStoreOptions) {
@@ -78,7 +104,11 @@ export class SqliteStore implements Store {
     this.db = openConnection(options.path, memory ? WRITER_CACHE_KIB : CHECKS_CACHE_KIB);
     this.latestVersion = migrate(this.db);
     this.writer = memory ? new InlineWriter(this.db) : new ThreadWriter(options.path);
-    this.readers = memory ? new InlineReaders(this.db) : new ThreadReaders(options.path, READERS);
+    this.readers = memory
+      ? new InlineReaders(this.db)
+      : new ThreadReaders(options.path, READER_LANES);
+    this.statsReader = memory ? null : new SqliteReader(this.db);
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.inserts = new BatchQueue({
       write: (rows) =>
         this.writer.write(rows).catch((error) => {
@@ -149,28 +179,93 @@ export class SqliteStore implements Store {
     return this.read({ type: 'daily', days, ...(from === undefined ? {} : { from }) });
   }
 
-  private read<R extends ReadRequest>(request: R) {
-    return this.readers.read(request).catch((error) => {
+  private read<R extends ReadRequest>(request: R, lane: Lane = 'light') {
+    return this.readers.read(request, lane).catch((error) => {
       throw classify(error);
     });
   }
 
   get(messageId: string): Promise<MessageRecord | null> {
-    return this.readers.read({ type: 'get', messageId }).catch((error) => {
-      throw classify(error);
-    });
+    return this.read({ type: 'get', messageId });
   }
 
-  list(filter: ListFilter, page: Page): Promise<MessagePage> {
-    return this.readers.read({ type: 'list', filter, page }).catch((error) => {
+  async list(filter: ListFilter, page: Page): Promise<MessagePage> {
+    try {
+      const answer =
+        filter.q === undefined
+          ? await this.readers.read({ type: 'list', filter, page }, 'light')
+          : await this.counts.read(filterKey(filter), (kept) =>
+              this.readers.read({ type: 'list', filter, page, kept }, this.lane(filter, kept)),
+            );
+      return { data: answer.data, total: answer.total, more: answer.more };
+    } catch (error) {
       throw classify(error);
-    });
+    }
   }
 
-  stats(): Promise<Stats> {
-    return this.readers.read({ type: 'stats' }).catch((error) => {
+  /** An export's keyset walk: light, unless `q` makes it check rows one by one. */
+  scan(filter: ListFilter, after: Position | undefined, limit: number): Promise<StoredMessage[]> {
+    return this.read(
+      { type: 'scan', filter, after, limit },
+      filter.q === undefined ? 'light' : 'heavy',
+    );
+  }
+
+  /**
+   * A search counted from scratch is heavy, unless `from` (or `from` and `since`) keep so few
+   * messages that it checks them one by one (see search.ts); the kept totals say how many, on
+   * this thread in a few index lookups.
+   */
+  private lane(filter: ListFilter, kept: KeptCount<number> | undefined): Lane {
+    if (kept !== undefined) return 'light';
+    if (filter.from === undefined || this.statsReader === null) return 'heavy';
+    return this.statsReader.keptTotal(filter) <= LIGHT_RANGE_ROWS ? 'light' : 'heavy';
+  }
+
+  /**
+   * A file database answers on this thread (about 0.1 ms), and keeps the answer until any
+   * connection, this process's writer or another process, commits: SQLite's data_version says so.
+   */
+  async stats(): Promise<Stats> {
+    try {
+      if (this.statsReader === null) return await this.readers.read({ type: 'stats' }, 'light');
+      const version = this.dataVersion.get() as number;
+      if (this.keptStats?.version !== version) {
+        this.keptStats = { version, stats: this.statsReader.stats() };
+      }
+      return this.keptStats.stats;
+    } catch (error) {
       throw classify(error);
-    });
+    }
+  }
+
+  async erase(target: EraseTarget): Promise<number> {
+    const batch: DeleteBatch = {
+      target:
+        'from' in target
+          ? { kind: 'sender', from: target.from }
+          : { kind: 'id', messageId: target.messageId },
+      limit: ERASE_BATCH,
+      tombstone: true,
+    };
+    let erased = 0;
+    for (;;) {
+      const deleted = await this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+      erased += deleted;
+      if (deleted < batch.limit) return erased;
+    }
+  }
+
+  /** One process owns a SQLite file's writes: its sweep always runs (through the writer). */
+  sweep(before: string, options?: SweepOptions): Promise<SweepResult> {
+    const run = (batch: DeleteBatch) =>
+      this.writer.delete(batch).catch((error) => {
+        throw classify(error);
+      });
+    // a batch here is only a request to the writer, which deletes in short idle-time steps
+    return sweepInBatches(run, before, { batch: SQLITE_SWEEP_REQUEST, ...options });
   }
 
   async check(): Promise<StoreHealth> {

@@ -1,6 +1,10 @@
 import type Database from 'better-sqlite3';
+import { type DeleteBatch, isSweep } from '../delete-batch.js';
+import { SqliteDeleter } from './erase.js';
+import { IndexingWriter } from './idle-writer.js';
+import { SqliteStatusDeleter } from './sweep.js';
 import { Thread, threadModule } from './thread.js';
-import { IndexingWriter, SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
+import { SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /** The writer thread's code. */
 const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
@@ -9,6 +13,8 @@ const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
 export interface WriterChannel {
   /** Commits `rows`; resolves with an outcome per row once the batch is on disk. */
   write(rows: WriteItem[]): Promise<WriteOutcome[]>;
+  /** Deletes one batch in a transaction of its own; resolves with how many rows went. */
+  delete(batch: DeleteBatch): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -17,11 +23,19 @@ export class InlineWriter implements WriterChannel {
   private readonly writer: IndexingWriter;
 
   constructor(db: Database.Database) {
-    this.writer = new IndexingWriter(new SqliteWriter(db));
+    this.writer = new IndexingWriter(
+      new SqliteWriter(db),
+      new SqliteDeleter(db),
+      new SqliteStatusDeleter(db),
+    );
   }
 
   async write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.writer.write(rows);
+  }
+
+  async delete(batch: DeleteBatch): Promise<number> {
+    return isSweep(batch) ? this.writer.sweepWhenIdle(batch) : this.writer.delete(batch);
   }
 
   async close(): Promise<void> {
@@ -43,6 +57,10 @@ export class ThreadWriter implements WriterChannel {
 
   write(rows: WriteItem[]): Promise<WriteOutcome[]> {
     return this.thread.request({ type: 'write', rows });
+  }
+
+  delete(batch: DeleteBatch): Promise<number> {
+    return this.thread.request({ type: 'delete', batch });
   }
 
   close(): Promise<void> {

@@ -44,7 +44,7 @@ export type WriteItem = Row | DeliveryItem;
 export type WriteOutcome = InsertOutcome | DeliveryOutcome;
 
 export class SqliteWriter {
-  private readonly insertRow: Database.Statement;
+  private readonly insertRow: { run(row: Row): Database.RunResult };
   private readonly addSender: Database.Statement;
   private readonly addHour: Database.Statement;
   private readonly addSenderDay: Database.Statement;
@@ -59,12 +59,18 @@ export class SqliteWriter {
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
-    this.insertRow = db.prepare(
-      `INSERT INTO messages (message_id, sender, recipient, ts, ts_us, text, text_folded,
+    // seq above every seq ever used (message_seq.floor: the highest one deleted), and nothing
+    // for an erased id (erased_messages: its tombstone)
+    const insertRow = db.prepare(
+      `INSERT INTO messages (seq, message_id, sender, recipient, ts, ts_us, text, text_folded,
                              source, type, contact_name, reply_to, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       SELECT max((SELECT coalesce(max(seq), 0) FROM messages),
+                  (SELECT floor FROM message_seq WHERE id = 1)) + 1,
+              ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?)
        ON CONFLICT (message_id) DO NOTHING`,
     );
+    this.insertRow = { run: (row: Row) => insertRow.run(...row, row[0]) };
     this.addSender = db
       .prepare(
         `INSERT INTO sender_counts (sender, messages) VALUES (?, ?)
@@ -186,63 +192,6 @@ export class SqliteWriter {
       this.db.pragma('synchronous = FULL');
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-  }
-}
-
-/** How long one step of the search indexer may take: a write arriving meanwhile waits for it. */
-const INDEX_STEP_MS = 5;
-
-/**
- * Writes batches, and keeps the search index caught up in the time the thread would otherwise
- * sit idle: after a write, a step of indexing (about INDEX_STEP_MS, one transaction) runs only
- * if no other write arrived meanwhile (setImmediate runs after pending messages), and steps go on
- * until the index is complete or writes come in again. Indexing a message costs several times
- * more than storing it, so under a sustained burst the index falls behind and searches check the
- * newest messages one by one until it catches up; no acknowledgement waits for the index.
- */
-export class IndexingWriter {
-  /** the measured cost of indexing one message, in ms (moving average) */
-  private msPerRow = 0.1;
-  /** bumped by every write: a step scheduled before it is dropped */
-  private generation = 0;
-  private stopped = false;
-
-  constructor(private readonly writer: SqliteWriter) {
-    this.schedule();
-  }
-
-  write(items: WriteItem[]): WriteOutcome[] {
-    this.generation++;
-    try {
-      return this.writer.write(items);
-    } finally {
-      this.schedule();
-    }
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private schedule(): void {
-    const generation = this.generation;
-    setImmediate(() => this.step(generation));
-  }
-
-  private step(generation: number): void {
-    if (this.stopped || generation !== this.generation) return;
-    const limit = Math.max(4, Math.floor(INDEX_STEP_MS / this.msPerRow));
-    const started = performance.now();
-    let indexed: number;
-    try {
-      indexed = this.writer.indexAlone(limit);
-    } catch {
-      return; // locked by another process, or failing: tried again after the next write
-    }
-    if (indexed >= 4) {
-      this.msPerRow = 0.7 * this.msPerRow + (0.3 * (performance.now() - started)) / indexed;
-    }
-    if (indexed === limit) this.schedule();
   }
 }
 

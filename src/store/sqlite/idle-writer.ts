@@ -1,0 +1,144 @@
+import type { DeleteBatch } from '../delete-batch.js';
+import type { SqliteDeleter } from './erase.js';
+import type { SqliteStatusDeleter } from './sweep.js';
+import type { SqliteWriter, WriteItem, WriteOutcome } from './writer.js';
+
+/**
+ * The writer's scheduling: writes first, and in the time the thread would otherwise sit idle,
+ * steps of the search indexer and of retention sweeps.
+ */
+
+/** How long one step of a retention sweep may take: a write arriving meanwhile waits for it. */
+const SWEEP_STEP_MS = 4;
+
+interface PendingSweep {
+  batch: DeleteBatch;
+  /** deleted so far, in earlier steps */
+  deleted: number;
+  resolve(deleted: number): void;
+  reject(error: unknown): void;
+}
+
+/** How long one step of the search indexer may take: a write arriving meanwhile waits for it. */
+const INDEX_STEP_MS = 5;
+
+/**
+ * Writes batches, and keeps the search index caught up in the time the thread would otherwise
+ * sit idle: after a write, a step of indexing (about INDEX_STEP_MS, one transaction) runs only
+ * if no other write arrived meanwhile (setImmediate runs after pending messages), and steps go on
+ * until the index is complete or writes come in again. Indexing a message costs several times
+ * more than storing it, so under a sustained burst the index falls behind and searches check the
+ * newest messages one by one until it catches up; no acknowledgement waits for the index.
+ */
+export class IndexingWriter {
+  /** the measured cost of indexing one message, in ms (moving average) */
+  private msPerRow = 0.1;
+  /** bumped by every write: a step scheduled before it is dropped */
+  private generation = 0;
+  private stopped = false;
+  /** the measured cost of deleting one message in a sweep, in ms (moving average) */
+  private msPerSweptRow = 0.5;
+  private readonly sweeps: PendingSweep[] = [];
+
+  constructor(
+    private readonly writer: SqliteWriter,
+    private readonly deleter: SqliteDeleter,
+    private readonly statusDeleter: SqliteStatusDeleter,
+  ) {
+    this.schedule();
+  }
+
+  /** Deletes one batch of messages (an erasure) now, in its own transaction; how many went. */
+  delete(batch: DeleteBatch): number {
+    this.generation++;
+    try {
+      return this.deleter.delete(batch);
+    } finally {
+      this.schedule();
+    }
+  }
+
+  /**
+   * Deletes up to batch.limit rows of a retention sweep in the thread's idle time, like the
+   * indexer: in steps of at most SWEEP_STEP_MS, each its own transaction. Resolves with how many
+   * went (0: nothing left to sweep).
+   */
+  sweepWhenIdle(batch: DeleteBatch): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.sweeps.push({ batch, deleted: 0, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  write(items: WriteItem[]): WriteOutcome[] {
+    this.generation++;
+    try {
+      return this.writer.write(items);
+    } finally {
+      this.schedule();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const sweep of this.sweeps.splice(0)) sweep.reject(new Error('the writer is closing'));
+  }
+
+  private schedule(): void {
+    const generation = this.generation;
+    setImmediate(() => this.step(generation));
+  }
+
+  private step(generation: number): void {
+    if (this.stopped || generation !== this.generation) return;
+    const sweep = this.sweeps.shift();
+    if (sweep !== undefined) {
+      this.sweepStep(sweep);
+      return;
+    }
+    const limit = Math.max(4, Math.floor(INDEX_STEP_MS / this.msPerRow));
+    const started = performance.now();
+    let indexed: number;
+    try {
+      indexed = this.writer.indexAlone(limit);
+    } catch {
+      return; // locked by another process, or failing: tried again after the next write
+    }
+    if (indexed >= 4) {
+      this.msPerRow = 0.7 * this.msPerRow + (0.3 * (performance.now() - started)) / indexed;
+    }
+    if (indexed === limit) this.schedule();
+  }
+
+  /**
+   * One step of the sweep batch first in line: at most SWEEP_STEP_MS of deleting, in its own
+   * transaction. The batch is answered once it reached its limit or found nothing more; else
+   * it stays first in line for the next idle step.
+   */
+  private sweepStep(sweep: PendingSweep): void {
+    const { batch } = sweep;
+    const budget = Math.max(1, Math.floor(SWEEP_STEP_MS / this.msPerSweptRow));
+    const limit = Math.min(batch.limit - sweep.deleted, budget);
+    const started = performance.now();
+    let deleted: number;
+    try {
+      const { target } = batch;
+      deleted =
+        target.kind === 'statuses-received-before'
+          ? this.statusDeleter.delete(target.before, limit)
+          : this.deleter.delete({ ...batch, limit });
+    } catch (error) {
+      sweep.reject(error);
+      this.schedule();
+      return;
+    }
+    if (deleted >= 4) {
+      const perRow = (performance.now() - started) / deleted;
+      this.msPerSweptRow = 0.7 * this.msPerSweptRow + 0.3 * perRow;
+    }
+    sweep.deleted += deleted;
+    if (deleted < limit || sweep.deleted >= batch.limit) sweep.resolve(sweep.deleted);
+    else this.sweeps.unshift(sweep);
+    this.schedule(); // the next step, or indexing, when still idle
+  }
+}
