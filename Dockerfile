@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY web ./web
 # compile, drop the dev dependencies, and keep only better-sqlite3's compiled addon (not its
 # sources and object files)
 RUN npm run build \

@@ -178,11 +178,14 @@ const eventsRoutes: FastifyPluginAsyncTypebox<EventsOptions> = async (
       for (const message of early) if (!replayed.has(message.message_id)) stream.message(message);
       deliver = (message) => stream.message(message);
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), heartbeatMs);
-      raw.on('close', () => {
+      const cleanUp = () => {
         clearInterval(heartbeat);
         unsubscribe();
         open.delete(raw);
-      });
+      };
+      raw.on('close', cleanUp);
+      // a client that left while the replay was read: its 'close' has already happened
+      if (raw.destroyed || request.raw.socket?.destroyed === true) cleanUp();
     },
   });
   rejectOtherMethods(app, '/events', ['GET']);

@@ -49,8 +49,12 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   const response = await fetch(path, { headers: headers(), signal: signal ?? null });
   if (response.status === 401) throw new TokenNeeded();
   if (response.status === 404 && !path.startsWith('/messages/')) throw new NotAvailable(path);
-  if (!response.ok && response.status !== 503) {
-    throw new Error(`${path}: ${response.status}`);
+  // the readiness report is a 503 with a body worth showing; any other failure is an error
+  const report = response.status === 503 && path.startsWith('/health/');
+  if (!response.ok && !report && response.status !== 404) {
+    const body = (await response.json().catch(() => ({}))) as { detail?: unknown };
+    const detail = typeof body.detail === 'string' ? body.detail : `status ${response.status}`;
+    throw new Error(`${path.split('?')[0]}: ${detail}`);
   }
   return (await response.json()) as T;
 }

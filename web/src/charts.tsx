@@ -26,6 +26,9 @@ function useData<T>(path: string, onError: (error: unknown) => void): Data<T> {
  * A bar chart drawn as SVG (no library: a few bars need no more), with its figures as a table
  * for screen readers and for anyone who wants the numbers.
  */
+/** Room under a day chart for its first and last day. */
+const AXIS = 18;
+
 function BarChart(props: { id: string; title: string; bars: Bar[]; vertical: boolean }) {
   const { bars, vertical } = props;
   const max = Math.max(1, ...bars.map((b) => b.value));
@@ -43,7 +46,21 @@ function BarChart(props: { id: string; title: string; bars: Bar[]; vertical: boo
       {bars.length === 0 ? (
         <p>Nothing to show yet.</p>
       ) : (
-        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={summary}>
+        <svg
+          viewBox={`0 0 ${width} ${height + (vertical ? AXIS : 0)}`}
+          role="img"
+          aria-label={summary}
+        >
+          {vertical && (
+            <g class="axis">
+              <text x="0" y={height + 14}>
+                {bars[0]?.label}
+              </text>
+              <text x={width} y={height + 14} text-anchor="end">
+                {bars.at(-1)?.label}
+              </text>
+            </g>
+          )}
           {bars.map((bar, i) => {
             const size = (bar.value / max) * (vertical ? height - 4 : width - 180);
             return vertical ? (

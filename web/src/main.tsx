@@ -83,7 +83,7 @@ function Filters({ route }: { route: Route }) {
             const value = e.currentTarget.value;
             setQ(value);
             clearTimeout(timer.current);
-            timer.current = window.setTimeout(() => set({ q: value }), 150);
+            timer.current = window.setTimeout(() => set({ q: value }), 100);
           }}
         />
       </label>
