@@ -1,8 +1,9 @@
 import type { KeptCount } from '../count-cache.js';
 import { END_OF_TIME, seeks } from '../seek.js';
-import type { ListFilter, Page } from '../store.js';
+import type { ListFilter, MessagePage, Page, StoredMessage } from '../store.js';
 import { planTotal, type TotalPlan } from '../totals.js';
 import { escapeText } from './escape.js';
+import { storedMessage } from './scan.js';
 import { literal, MESSAGE_COLUMNS, whereClause } from './sql.js';
 
 /**
@@ -154,4 +155,28 @@ function periods(plan: TotalPlan, param: (value: unknown) => string): string {
               WHERE sender = ${from} AND day > ${param(String(plan.period))}::bigint`;
     }
   }
+}
+
+/** A row of listQuery's answer: the head's figures, and a message unless the page is empty. */
+export type ListedRow = StoredMessage & { epoch: string; snapshot: string; total: string };
+
+/** The page listQuery's rows hold, and for a search the total to keep (see ../count-cache.ts). */
+export function pageOf(
+  rows: ListedRow[],
+  filter: ListFilter,
+  page: Page,
+): MessagePage & { kept?: KeptCount<Snapshot> } {
+  const head = rows[0];
+  const total = Number(head?.total ?? 0);
+  const data = rows.filter((row) => row.message_id !== null).map(storedMessage);
+  const more = data.length > page.limit;
+  const answer: MessagePage & { kept?: KeptCount<Snapshot> } = {
+    data: more ? data.slice(0, page.limit) : data,
+    total,
+    more,
+  };
+  if (filter.q !== undefined && head !== undefined) {
+    answer.kept = { epoch: Number(head.epoch), watermark: head.snapshot, count: total };
+  }
+  return answer;
 }

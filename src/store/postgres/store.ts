@@ -35,13 +35,14 @@ import {
 import { deleteAll, erasure } from './erase.js';
 import { describeError } from './errors.js';
 import { escapeText } from './escape.js';
-import { listQuery, type Snapshot } from './list.js';
+import { type ListedRow, listQuery, pageOf, type Snapshot } from './list.js';
 import { migrate } from './migrate.js';
 import { Notifications } from './notifications.js';
 import { MIGRATION_TIMEOUT_MS, queryRetrying, timeouts } from './retry.js';
 import { scanQuery, storedMessage } from './scan.js';
-import { MESSAGES_BY_ID_SQL, STATS_SQL } from './sql.js';
+import { MESSAGES_BY_ID_SQL } from './sql.js';
 import { StartUp } from './startup.js';
+import { readStats } from './stats.js';
 import { dailyCounts, getMessage, listStatuses, statusStats } from './statuses.js';
 import { sweep } from './sweep.js';
 import { type Insert, writeDelivery, writeMessages } from './writes.js';
@@ -201,22 +202,9 @@ export class PostgresStore implements Store {
     kept?: KeptCount<Snapshot>,
   ): Promise<MessagePage & { kept?: KeptCount<Snapshot> }> {
     const query = listQuery(filter, page, kept);
-    const run = () =>
-      this.query<StoredMessage & { epoch: string; snapshot: string; total: string }>(query);
+    const run = () => this.query<ListedRow>(query);
     const { rows } = await (query.heavy ? this.heavy.run(run) : run());
-    const head = rows[0];
-    const total = Number(head?.total ?? 0);
-    const data = rows.filter((row) => row.message_id !== null).map(storedMessage);
-    const more = data.length > page.limit;
-    const answer: MessagePage & { kept?: KeptCount<Snapshot> } = {
-      data: more ? data.slice(0, page.limit) : data,
-      total,
-      more,
-    };
-    if (filter.q !== undefined && head !== undefined) {
-      answer.kept = { epoch: Number(head.epoch), watermark: head.snapshot, count: total };
-    }
-    return answer;
+    return pageOf(rows, filter, page);
   }
 
   async scan(
@@ -260,25 +248,8 @@ export class PostgresStore implements Store {
     return this.freshStats.get();
   }
 
-  private async readStats(): Promise<Stats> {
-    const { rows } = await this.query<{
-      total: string;
-      senders: string;
-      per_sender: { from: string; count: number }[];
-      first_ts: string | null;
-      last_ts: string | null;
-    }>({ name: 'stats', text: STATS_SQL });
-    const row = rows[0];
-    return {
-      total_messages: Number(row?.total ?? 0),
-      senders_count: Number(row?.senders ?? 0),
-      messages_per_sender: (row?.per_sender ?? []).map(({ from, count }) => ({
-        from,
-        count: Number(count),
-      })),
-      first_message_ts: row?.first_ts ?? null,
-      last_message_ts: row?.last_ts ?? null,
-    };
+  private readStats(): Promise<Stats> {
+    return readStats((config) => this.query(config));
   }
 
   erase(target: EraseTarget): Promise<number> {
