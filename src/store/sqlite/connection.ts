@@ -20,7 +20,7 @@ export const CHECKS_CACHE_KIB = 2 * 1024;
 
 /**
  * The writer thread's automatic checkpoint, in pages of the log (64 MB at 4 KiB a page): a
- * bound on the log that idle-time checkpoints normally keep far below.
+ * bound on the log that the checkpointer thread normally keeps far below.
  */
 export const WRITER_AUTOCHECKPOINT_PAGES = 16_000;
 

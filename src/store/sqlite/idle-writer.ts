@@ -25,17 +25,6 @@ interface PendingSweep {
 /** How long one step of the search indexer may take: a write arriving meanwhile waits for it. */
 const INDEX_STEP_MS = 5;
 
-/** How long one step merging the search index's segments may take (about). */
-const MERGE_STEP_MS = 3;
-
-/**
- * How often, at most, the write-ahead log is copied into the database file (a PASSIVE
- * checkpoint in idle time). Often enough that each checkpoint copies little, so that a write
- * arriving meanwhile waits little; the connection's own automatic checkpoint only bounds the log
- * when the thread is never idle (writer-thread.ts).
- */
-const CHECKPOINT_EVERY_MS = 200;
-
 /**
  * Writes batches, and keeps the search index caught up in the time the thread would otherwise
  * sit idle: after a write, a step of indexing (about INDEX_STEP_MS, one transaction) runs only
@@ -53,14 +42,6 @@ export class IndexingWriter {
   /** the measured cost of deleting one message in a sweep, in ms (moving average) */
   private msPerSweptRow = 0.5;
   private readonly sweeps: PendingSweep[] = [];
-  /** the measured cost of merging one page of the search index, in ms (moving average) */
-  private msPerMergedPage = 0.2;
-  /** whether the search index may hold segments to merge (set by every write to it) */
-  private mergeDue = true;
-  /** whether anything was committed since the last checkpoint */
-  private uncheckpointed = true;
-  private lastCheckpoint = performance.now();
-  private checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly writer: SqliteWriter,
@@ -73,8 +54,6 @@ export class IndexingWriter {
   /** Deletes one batch of messages (an erasure) now, in its own transaction; how many went. */
   delete(batch: DeleteBatch): number {
     this.generation++;
-    this.uncheckpointed = true;
-    this.mergeDue = true;
     try {
       return this.deleter.delete(batch);
     } finally {
@@ -96,7 +75,6 @@ export class IndexingWriter {
 
   write(items: WriteItem[]): WriteOutcome[] {
     this.generation++;
-    this.uncheckpointed = true;
     try {
       return this.writer.write(items);
     } finally {
@@ -106,7 +84,6 @@ export class IndexingWriter {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.checkpointTimer);
     for (const sweep of this.sweeps.splice(0)) sweep.reject(new Error('the writer is closing'));
   }
 
@@ -115,21 +92,11 @@ export class IndexingWriter {
     setImmediate(() => this.step(generation));
   }
 
-  /**
-   * One idle step, the first due of: a checkpoint, a step of the sweep first in line, a step
-   * merging the search index, a step indexing. Each is one short transaction (or checkpoint),
-   * and the next runs only if no write arrived meanwhile.
-   */
   private step(generation: number): void {
     if (this.stopped || generation !== this.generation) return;
-    if (this.checkpointStep()) return;
     const sweep = this.sweeps.shift();
     if (sweep !== undefined) {
       this.sweepStep(sweep);
-      return;
-    }
-    if (this.mergeDue) {
-      this.mergeStep();
       return;
     }
     const limit = Math.max(4, Math.floor(INDEX_STEP_MS / this.msPerRow));
@@ -140,57 +107,10 @@ export class IndexingWriter {
     } catch {
       return; // locked by another process, or failing: tried again after the next write
     }
-    if (indexed > 0) {
-      this.uncheckpointed = true;
-      this.mergeDue = true;
-    }
     if (indexed >= 4) {
       this.msPerRow = 0.7 * this.msPerRow + (0.3 * (performance.now() - started)) / indexed;
     }
-    if (indexed === limit || this.mergeDue) this.schedule();
-    else this.checkpointLater();
-  }
-
-  /** A checkpoint when one is due; whether it ran. */
-  private checkpointStep(): boolean {
-    if (!this.uncheckpointed) return false;
-    const now = performance.now();
-    if (now - this.lastCheckpoint < CHECKPOINT_EVERY_MS) return false;
-    this.uncheckpointed = false;
-    this.writer.checkpoint();
-    this.lastCheckpoint = performance.now();
-    this.schedule();
-    return true;
-  }
-
-  /** Once the thread rests with commits not yet checkpointed: a step when one is due. */
-  private checkpointLater(): void {
-    if (!this.uncheckpointed || this.checkpointTimer !== undefined) return;
-    const wait = Math.max(0, CHECKPOINT_EVERY_MS - (performance.now() - this.lastCheckpoint));
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined;
-      this.schedule();
-    }, wait).unref();
-  }
-
-  /** Merges segments of the search index for about MERGE_STEP_MS, until nothing is left to merge. */
-  private mergeStep(): void {
-    const pages = Math.max(1, Math.floor(MERGE_STEP_MS / this.msPerMergedPage));
-    const started = performance.now();
-    let merged: boolean;
-    try {
-      merged = this.writer.mergeAlone(pages);
-    } catch {
-      return; // locked by another process, or failing: tried again after the next write
-    }
-    if (merged) {
-      this.uncheckpointed = true;
-      const perPage = (performance.now() - started) / pages;
-      this.msPerMergedPage = 0.7 * this.msPerMergedPage + 0.3 * perPage;
-    } else {
-      this.mergeDue = false;
-    }
-    this.schedule();
+    if (indexed === limit) this.schedule();
   }
 
   /**
@@ -218,10 +138,6 @@ export class IndexingWriter {
     if (deleted >= 4) {
       const perRow = (performance.now() - started) / deleted;
       this.msPerSweptRow = 0.7 * this.msPerSweptRow + 0.3 * perRow;
-    }
-    if (deleted > 0) {
-      this.uncheckpointed = true;
-      this.mergeDue = true;
     }
     sweep.deleted += deleted;
     if (deleted < limit || sweep.deleted >= batch.limit) sweep.resolve(sweep.deleted);

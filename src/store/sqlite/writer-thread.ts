@@ -25,9 +25,9 @@ const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
-// The log is copied into the file in idle time, a little at a time (idle-writer.ts); a commit
-// checkpoints by itself only once the log reached WRITER_AUTOCHECKPOINT_PAGES, which happens
-// only when the thread is never idle: a bound on the log, not the usual way.
+// The log is copied into the file beside this thread, a little at a time (checkpoint-thread.ts);
+// a commit checkpoints by itself only once the log reached WRITER_AUTOCHECKPOINT_PAGES: a bound
+// on the log when that thread cannot keep up, not the usual way.
 db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
 const writer = new IndexingWriter(
   new SqliteWriter(db),

@@ -57,8 +57,6 @@ export class SqliteWriter {
   private readonly statusWriter: StatusWriter;
   private readonly insertBatch: Database.Transaction<(items: WriteItem[]) => WriteOutcome[]>;
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
-  private readonly merge: Database.Statement;
-  private readonly totalChanges: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     // seq above every seq ever used (message_seq.floor: the highest one deleted), and nothing
@@ -157,12 +155,6 @@ export class SqliteWriter {
     });
 
     this.indexBatch = db.transaction((limit: number) => this.indexRows(limit));
-    // at most about `pages` pages of the index written; only levels holding 'usermerge' (4)
-    // segments or more, or a merge already begun, are merged
-    this.merge = db.prepare(
-      "INSERT INTO messages_search (messages_search, rank) VALUES ('merge', ?)",
-    );
-    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
   }
 
   /** Adds up to `limit` unindexed messages to the search index; returns how many it took. */
@@ -198,40 +190,6 @@ export class SqliteWriter {
       return this.indexBatch.immediate(limit);
     } finally {
       this.db.pragma('synchronous = FULL');
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
-  }
-
-  /**
-   * Merges segments of the search index, writing about `pages` pages, in a transaction of its
-   * own, on the terms of indexAlone; returns whether there was anything to merge.
-   */
-  mergeAlone(pages: number): boolean {
-    this.db.pragma('busy_timeout = 0');
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      const before = this.totalChanges.get() as number;
-      this.merge.run(pages);
-      // FTS5 counts 2 changes or more when a merge did some work
-      return (this.totalChanges.get() as number) - before >= 2;
-    } finally {
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
-  }
-
-  /**
-   * Copies the write-ahead log's new pages into the database file without waiting for readers
-   * (PASSIVE) nor for another process's lock; the log restarts from its beginning at the next
-   * commit once every page of it is copied and no reader still uses it.
-   */
-  checkpoint(): void {
-    this.db.pragma('busy_timeout = 0');
-    try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // locked by another process: tried again later
-    } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
