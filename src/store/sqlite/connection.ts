@@ -18,6 +18,12 @@ export const READER_CACHE_KIB = 8 * 1024;
 /** the connection that only migrates and answers the quick checks */
 export const CHECKS_CACHE_KIB = 2 * 1024;
 
+/**
+ * The writer thread's automatic checkpoint, in pages of the log (64 MB at 4 KiB a page): a
+ * bound on the log that the checkpointer thread normally keeps far below.
+ */
+export const WRITER_AUTOCHECKPOINT_PAGES = 16_000;
+
 /** Connection settings shared by every connection to the file. */
 function configure(db: Database.Database): void {
   db.pragma('journal_mode = WAL');

@@ -8,6 +8,7 @@ import { SqliteWriter, type WriteItem, type WriteOutcome } from './writer.js';
 
 /** The writer thread's code. */
 const WRITER_THREAD = threadModule(import.meta.resolve('./writer-thread.js'));
+const CHECKPOINT_THREAD = threadModule(import.meta.resolve('./checkpoint-thread.js'));
 
 /** Where a SqliteStore sends its insert batches. */
 export interface WriterChannel {
@@ -50,9 +51,12 @@ export class InlineWriter implements WriterChannel {
  */
 export class ThreadWriter implements WriterChannel {
   private readonly thread: Thread;
+  /** copies the write-ahead log into the file beside the writer (checkpoint-thread.ts) */
+  private readonly checkpointer: Thread;
 
   constructor(path: string) {
     this.thread = new Thread(WRITER_THREAD, 'writer', { path });
+    this.checkpointer = new Thread(CHECKPOINT_THREAD, 'checkpointer', { path });
   }
 
   write(rows: WriteItem[]): Promise<WriteOutcome[]> {
@@ -63,7 +67,7 @@ export class ThreadWriter implements WriterChannel {
     return this.thread.request({ type: 'delete', batch });
   }
 
-  close(): Promise<void> {
-    return this.thread.close();
+  async close(): Promise<void> {
+    await Promise.all([this.thread.close(), this.checkpointer.close()]);
   }
 }

@@ -1,6 +1,6 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { type DeleteBatch, isSweep } from '../delete-batch.js';
-import { openConnection, WRITER_CACHE_KIB } from './connection.js';
+import { openConnection, WRITER_AUTOCHECKPOINT_PAGES, WRITER_CACHE_KIB } from './connection.js';
 import { SqliteDeleter } from './erase.js';
 import { IndexingWriter } from './idle-writer.js';
 import { SqliteStatusDeleter } from './sweep.js';
@@ -25,6 +25,10 @@ const port = parentPort;
 if (port === null) throw new Error('writer-thread.ts runs as a worker thread');
 
 const db = openConnection((workerData as { path: string }).path, WRITER_CACHE_KIB);
+// The log is copied into the file beside this thread, a little at a time (checkpoint-thread.ts);
+// a commit checkpoints by itself only once the log reached WRITER_AUTOCHECKPOINT_PAGES: a bound
+// on the log when that thread cannot keep up, not the usual way.
+db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
 const writer = new IndexingWriter(
   new SqliteWriter(db),
   new SqliteDeleter(db),
