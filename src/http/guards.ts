@@ -36,3 +36,10 @@ export function rejectOtherMethods(
     handler: async () => undefined,
   });
 }
+
+/** Whether a Content-Type header names JSON (`application/json`, parameters such as charset aside). */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const end = header.indexOf(';');
+  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase() === 'application/json';
+}

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DETAIL, HttpError, ValidationErrorBody, validationError } from '../http/errors.js';
-import { rejectOtherMethods } from '../http/guards.js';
+import { isJsonContentType, rejectOtherMethods } from '../http/guards.js';
 import type { WebhookResult } from '../http/metrics.js';
 import { documented, errorResponse, RETRY_AFTER } from '../http/openapi.js';
 import { MessageSchema } from '../message.js';
@@ -73,12 +73,6 @@ const RESULT_BY_STATUS: Record<number, WebhookResult> = {
   422: 'validation_error',
   503: 'unavailable',
 };
-
-function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const end = header.indexOf(';');
-  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase() === 'application/json';
-}
 
 /** The body as a JSON value, or a 422 naming why it is not one. */
 function parseJson(body: Buffer): unknown {

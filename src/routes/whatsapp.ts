@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DETAIL, HttpError, validationError } from '../http/errors.js';
-import { rejectOtherMethods } from '../http/guards.js';
+import { isJsonContentType, rejectOtherMethods } from '../http/guards.js';
 import type { Metrics, WhatsappResult } from '../http/metrics.js';
 import { secondsOf } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -45,12 +45,6 @@ const RESULT_BY_STATUS: Record<number, WhatsappResult> = {
   422: 'validation_error',
   503: 'unavailable',
 };
-
-function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const end = header.indexOf(';');
-  return (end === -1 ? header : header.slice(0, end)).trim().toLowerCase() === 'application/json';
-}
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { verifyHexHeader } from '../signature.js';
 
 /**
  * Meta's `X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 (either case) of the raw body,
@@ -17,16 +18,7 @@ export function verifyHubSignature(
   body: Buffer,
   header: string | undefined,
 ): boolean {
-  if (header === undefined) return false;
-  const match = HEADER.exec(header);
-  if (match === null) return false;
-  const given = Buffer.from(match[1] as string, 'hex');
-  let valid = false;
-  for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(body).digest();
-    valid = timingSafeEqual(given, expected) || valid;
-  }
-  return valid;
+  return verifyHexHeader(HEADER, secrets, body, header);
 }
 
 /** The header value Meta would send for `body`. */
