@@ -22,6 +22,8 @@ export class Notifications {
   private readonly listeners = new Listeners();
   private client: pg.Client | null = null;
   private pending: string[] = [];
+  /** the deliveries run one after another, so that messages reach listeners in commit order */
+  private delivering: Promise<void> = Promise.resolve();
   private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   /** settles once the current connection listens, or fails to */
@@ -61,7 +63,11 @@ export class Notifications {
     this.client = client;
     client.on('notification', (note) => {
       if (note.payload === undefined) return;
-      if (this.pending.length === 0) setImmediate(() => this.deliver());
+      if (this.pending.length === 0) {
+        setImmediate(() => {
+          this.delivering = this.delivering.then(() => this.deliver());
+        });
+      }
       this.pending.push(note.payload);
     });
     const lost = (error: unknown) => {
