@@ -37,6 +37,16 @@ export const WHATSAPP_RESULTS = [
 
 export type WhatsappResult = (typeof WHATSAPP_RESULTS)[number];
 
+/** The result both webhook routes count for each refusal status (anything else is `error`). */
+export const REFUSAL_RESULTS: Record<number, WebhookResult & WhatsappResult> = {
+  401: 'invalid_signature',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_error',
+  503: 'unavailable',
+};
+
 /** WhatsApp message types counted by name; any other type is counted as `other`. */
 export const WHATSAPP_TYPES = [
   'text',

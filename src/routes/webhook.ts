@@ -1,10 +1,11 @@
-import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { DETAIL, HttpError, ValidationErrorBody, validationError } from '../http/errors.js';
+import { DETAIL, HttpError, ValidationErrorBody } from '../http/errors.js';
 import { isJsonContentType, rejectOtherMethods } from '../http/guards.js';
+import { parseJson } from '../http/json-body.js';
 import type { WebhookResult } from '../http/metrics.js';
+import { REFUSAL_RESULTS } from '../http/metrics.js';
 import { documented, errorResponse, RETRY_AFTER } from '../http/openapi.js';
 import { MessageSchema } from '../message.js';
 import { verify } from '../signature.js';
@@ -63,31 +64,6 @@ const STANDARD_DETAIL: Record<StandardFailure, string> = {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-const RESULT_BY_STATUS: Record<number, WebhookResult> = {
-  401: 'invalid_signature',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'validation_error',
-  503: 'unavailable',
-};
-
-/** The body as a JSON value, or a 422 naming why it is not one. */
-function parseJson(body: Buffer): unknown {
-  if (!isUtf8(body)) {
-    throw validationError([
-      { loc: ['body'], msg: 'Body is not valid UTF-8', type: 'utf8_invalid' },
-    ]);
-  }
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw validationError([
-      { loc: ['body'], msg: `Invalid JSON: ${(error as Error).message}`, type: 'json_invalid' },
-    ]);
-  }
 }
 
 const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
@@ -270,7 +246,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookOptions> = async (
     if (status === 200 && request.webhook !== null) result = request.webhook.result;
     else if (status === 503 && secret === null && !verifiedBy.has(request))
       result = 'not_configured';
-    else result = RESULT_BY_STATUS[status] ?? 'error';
+    else result = REFUSAL_RESULTS[status] ?? 'error';
     request.webhook = { result, dup: result === 'duplicate' };
     const scheme = verifiedBy.get(request);
     if (scheme !== undefined) request.webhook.scheme = scheme;

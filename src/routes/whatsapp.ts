@@ -1,10 +1,11 @@
-import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DETAIL, HttpError, validationError } from '../http/errors.js';
 import { isJsonContentType, rejectOtherMethods } from '../http/guards.js';
+import { parseJson } from '../http/json-body.js';
 import type { Metrics, WhatsappResult } from '../http/metrics.js';
+import { REFUSAL_RESULTS } from '../http/metrics.js';
 import { secondsOf } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { parseDelivery } from '../whatsapp/envelope.js';
@@ -37,31 +38,7 @@ export interface WhatsappOptions {
 
 export const WHATSAPP_URL = '/webhooks/whatsapp';
 
-const RESULT_BY_STATUS: Record<number, WhatsappResult> = {
-  401: 'invalid_signature',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'validation_error',
-  503: 'unavailable',
-};
-
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
-function parseJson(body: Buffer): unknown {
-  if (!isUtf8(body)) {
-    throw validationError([
-      { loc: ['body'], msg: 'Body is not valid UTF-8', type: 'utf8_invalid' },
-    ]);
-  }
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw validationError([
-      { loc: ['body'], msg: `Invalid JSON: ${(error as Error).message}`, type: 'json_invalid' },
-    ]);
-  }
-}
 
 const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappOptions> = async (app, options) => {
   const { store, metrics, appSecret, verifyToken, maxBodyBytes } = options;
@@ -180,7 +157,7 @@ const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappOptions> = async (app, o
     const result: WhatsappResult =
       status === 503 && appSecret === null && !verified.has(request)
         ? 'not_configured'
-        : (RESULT_BY_STATUS[status] ?? 'error');
+        : (REFUSAL_RESULTS[status] ?? 'error');
     request.logFields = { result, ...(request.logFields ?? {}) };
   });
   app.addHook('onResponse', async (request) => {
