@@ -217,6 +217,44 @@ describe('PostgresStore migrations', { skip: POSTGRES_SKIP }, () => {
     }
   });
 
+  it('a restore from another cluster (txids this one has not reached) keeps search totals exact', async () => {
+    const { url } = await freshSchema();
+    const first = await open(url);
+    for (const id of ['r1', 'r2', 'r3']) await first.insert(m(id, { text: `restored ${id}` }));
+    await first.close();
+    // what pg_restore into a younger cluster leaves: txids ahead of every transaction here
+    await withClient(url, (client) =>
+      client.query(
+        `UPDATE messages SET txid =
+           (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text::xid8`,
+      ),
+    );
+    const second = await open(url);
+    try {
+      const search = { q: 'restored' };
+      assert.equal((await second.list(search, everything)).total, 3, 'counted');
+      assert.equal((await second.list(search, everything)).total, 3, 'kept and topped up');
+      await second.insert(m('r4', { text: 'restored later' }));
+      assert.equal((await second.list(search, everything)).total, 4, 'topped up with a new row');
+      const txids = await withClient(url, (client) =>
+        client.query<{ id: string; txid: string | null }>(
+          'SELECT message_id AS id, txid::text FROM messages ORDER BY message_id',
+        ),
+      );
+      assert.deepEqual(
+        txids.rows.map((row) => [row.id, row.txid === null]),
+        [
+          ['r1', true],
+          ['r2', true],
+          ['r3', true],
+          ['r4', false],
+        ],
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a later start applies nothing and is ready at once', async () => {
     const { url } = await freshSchema();
     const first = await open(url);
