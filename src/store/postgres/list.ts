@@ -32,6 +32,17 @@ export interface ListQuery {
   heavy: boolean;
 }
 
+/**
+ * Whether any row has a txid this cluster has not reached: rows restored from another cluster
+ * (pg_dump, then pg_restore) keep the numbers their first cluster gave them. Every row a snapshot
+ * sees was committed before it, so a genuine txid is below the snapshot's xmax; a row at or above
+ * it would look to a kept total like a row committed later, and be counted twice. While there is
+ * one, search totals are counted from scratch and not kept. The highest txid is one step of an
+ * index (messages_by_txid), whatever the table holds.
+ */
+const AHEAD = `coalesce((SELECT max(txid) FROM messages)
+  >= pg_snapshot_xmax(pg_current_snapshot()), false)`;
+
 function snapshotXmin(snapshot: Snapshot): string {
   const xmin = snapshot.split(':')[0] ?? '';
   if (!/^[0-9]+$/.test(xmin)) throw new TypeError(`not a snapshot: ${snapshot}`);
@@ -66,6 +77,7 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
       WHERE txid >= ${param(snapshotXmin(kept.watermark))}::xid8
         AND NOT pg_visible_in_snapshot(txid, ${param(kept.watermark)}::pg_snapshot) OFFSET 0`;
     total = `CASE WHEN (SELECT epoch FROM change_epoch WHERE id = 1) = ${param(kept.epoch)}::bigint
+                   AND NOT ${AHEAD}
       THEN ${param(kept.count)}::bigint
            + (SELECT count(*) FROM (${newer}) AS newer ${whereClause(where)})
       ELSE (SELECT count(*) FROM messages ${whereClause(where)}) END`;
@@ -91,9 +103,10 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
     offset = `(${offset} - coalesce((SELECT skipped FROM seek), 0))`;
   }
   const text = `${seek}
-    SELECT head.epoch, head.snapshot, head.total, rows.*
+    SELECT head.epoch, head.snapshot, head.ahead, head.total, rows.*
     FROM (SELECT (SELECT epoch FROM change_epoch WHERE id = 1) AS epoch,
                  pg_current_snapshot()::text AS snapshot,
+                 ${filter.q === undefined ? 'false' : AHEAD} AS ahead,
                  ${total} AS total) AS head
     LEFT JOIN LATERAL (
       SELECT ${MESSAGE_COLUMNS}, ts_us FROM messages
@@ -158,7 +171,12 @@ function periods(plan: TotalPlan, param: (value: unknown) => string): string {
 }
 
 /** A row of listQuery's answer: the head's figures, and a message unless the page is empty. */
-export type ListedRow = StoredMessage & { epoch: string; snapshot: string; total: string };
+export type ListedRow = StoredMessage & {
+  epoch: string;
+  snapshot: string;
+  ahead: boolean;
+  total: string;
+};
 
 /** The page listQuery's rows hold, and for a search the total to keep (see ../count-cache.ts). */
 export function pageOf(
@@ -175,7 +193,7 @@ export function pageOf(
     total,
     more,
   };
-  if (filter.q !== undefined && head !== undefined) {
+  if (filter.q !== undefined && head !== undefined && !head.ahead) {
     answer.kept = { epoch: Number(head.epoch), watermark: head.snapshot, count: total };
   }
   return answer;

@@ -137,16 +137,10 @@ export class PostgresStore implements Store {
     this.latestVersion = latestVersion(migrations);
     this.startUp = new StartUp(
       async () => {
-        const { applied, foreignTxids } = await migrate(
+        const applied = await migrate(
           { ...connection, ...timeouts(MIGRATION_TIMEOUT_MS) },
           migrations,
         );
-        if (foreignTxids > 0) {
-          logger.warn(
-            { database: 'postgres', rows: foreignTxids },
-            'rows carried transaction ids from another cluster (a restore): cleared',
-          );
-        }
         logger.info(
           { database: 'postgres', applied, schema_version: this.latestVersion },
           applied.length > 0 ? 'database schema migrated' : 'database schema up to date',
