@@ -22,6 +22,13 @@ export interface KeptCount<W> {
   count: number;
 }
 
+/**
+ * A search counted from scratch over one sender's messages is light (served beside pages, not
+ * queued with the other counts) when the kept totals say the sender has at most this many: a
+ * few milliseconds at most. Busier senders, and searches over every sender, are heavy.
+ */
+export const LIGHT_SENDER_ROWS = 2_000;
+
 /** Filters whose totals are kept at most; the least recently used one is dropped. */
 export const KEPT_FILTERS = 4096;
 

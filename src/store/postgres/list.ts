@@ -26,10 +26,11 @@ export interface ListQuery {
   values: unknown[];
   /**
    * whether this statement counts a search from scratch over more than one sender's messages
-   * (a sender's are found through its index and checked one by one: tens of milliseconds for
-   * the busiest sender of a million messages, against hundreds for a common word everywhere)
+   * (hundreds of milliseconds for a common word in a million messages)
    */
   heavy: boolean;
+  /** whether it counts a search from scratch at all (over one sender's messages, if not heavy) */
+  counts: boolean;
 }
 
 /**
@@ -65,11 +66,13 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
   }
   let total: string;
   let heavy = false;
+  let counts = false;
   if (filter.q === undefined) {
     total = keptTotal(planTotal(filter), param);
   } else if (kept === undefined) {
     total = `(SELECT count(*) FROM messages ${whereClause(where)})`;
     heavy = filter.from === undefined;
+    counts = true;
   } else {
     // OFFSET 0 keeps the filters out of the subquery: the rows are found through the txid
     // index, never through the trigram index (which would recheck every match)
@@ -115,7 +118,7 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
       LIMIT ${param(page.limit + 1)}::integer OFFSET ${offset}
     ) AS rows ON true
     ORDER BY ${desc ? 'rows.ts_us DESC, rows.message_id DESC' : 'rows.ts_us, rows.message_id'}`;
-  return { text, values, heavy };
+  return { text, values, heavy, counts };
 }
 
 /** A total from the kept per-sender, per-hour and per-sender-day counts (see ../totals.ts). */

@@ -31,9 +31,6 @@ const MATCHES = `SELECT rowid FROM messages_search WHERE messages_search MATCH ?
  */
 export const RANGE_ROWS = 10_000;
 
-/** A range no longer than this is checked quickly enough for the light lane. */
-export const LIGHT_RANGE_ROWS = 2_000;
-
 function indexable(q: string): boolean {
   let codePoints = 0;
   for (const _ of q) if (++codePoints >= 3) return true;

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { Message } from '../../message.js';
 import { BatchQueue } from '../batch-queue.js';
-import { CountCache, filterKey, type KeptCount } from '../count-cache.js';
+import { CountCache, filterKey, type KeptCount, LIGHT_SENDER_ROWS } from '../count-cache.js';
 import {
   type DeleteBatch,
   type SweepOptions,
@@ -45,7 +45,6 @@ import {
   type ReadRequest,
   ThreadReaders,
 } from './reader-channel.js';
-import { LIGHT_RANGE_ROWS } from './search.js';
 import { statusRowOf } from './statuses.js';
 import { type Row, rowOf, type WriteItem, type WriteOutcome } from './writer.js';
 import { InlineWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
@@ -219,7 +218,7 @@ export class SqliteStore implements Store {
   private lane(filter: ListFilter, kept: KeptCount<number> | undefined): Lane {
     if (kept !== undefined) return 'light';
     if (filter.from === undefined || this.statsReader === null) return 'heavy';
-    return this.statsReader.keptTotal(filter) <= LIGHT_RANGE_ROWS ? 'light' : 'heavy';
+    return this.statsReader.keptTotal(filter) <= LIGHT_SENDER_ROWS ? 'light' : 'heavy';
   }
 
   /**
