@@ -19,7 +19,8 @@
  *                       paced, duplicates, and the bare Fastify baseline they are compared
  *                       with), whatsapp, reads (seeds --messages, then readiness and every GET)
  *   --before REF        also build the git revision REF (say, main before a change) and compare
- *                       its POST /webhook ingest with this build's, in this run
+ *                       its POST /webhook ingest and its WhatsApp deliveries with this build's,
+ *                       in this run
  *
  * Prints one table per store: scenario, the most requests/s it sustained (50 connections, no
  * pause), p50 and p99 latency and the load they were measured at (a run saturating two shared
@@ -365,6 +366,43 @@ async function ingestVersusBefore(
   };
 }
 
+/** The WhatsApp scenarios on REF's build (--before), on a fresh database, for comparison. */
+async function whatsAppBefore(
+  name: string,
+  before: { server: string; label: string },
+  url: string,
+): Promise<Row[]> {
+  const server = await startProcess(
+    {
+      WEBHOOK_SECRET: SECRET,
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      DATABASE_URL: url,
+      LOG_LEVEL: 'ERROR',
+    },
+    { args: [before.server] },
+  );
+  try {
+    await quiet();
+    const [rows, rss] = await peakRss(
+      server.child.pid as number,
+      benchWhatsApp(`${name} (${before.label})`, server.base, {
+        duration: DURATION,
+        concurrency: IN_FLIGHT,
+        log,
+      }),
+    );
+    return rows.map((row) => ({
+      ...row,
+      scenario: `${row.scenario}, ${before.label}`,
+      rssMb: rss,
+      target: '',
+      met: '',
+    }));
+  } finally {
+    await server.stop();
+  }
+}
+
 /** POST /webhook on an empty store: new messages, then paced, then the same again. */
 async function ingestScenarios(
   server: Server,
@@ -443,7 +481,12 @@ async function benchStore(
   freshUrl: (label: string) => Promise<string>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  if (BEFORE !== null) rows.push(await ingestVersusBefore(name, BEFORE, freshUrl, work));
+  if (BEFORE !== null && runs('ingest')) {
+    rows.push(await ingestVersusBefore(name, BEFORE, freshUrl, work));
+  }
+  if (BEFORE !== null && runs('whatsapp')) {
+    rows.push(...(await whatsAppBefore(name, BEFORE, await freshUrl('wa-before'))));
+  }
 
   let server = await startService(await databaseUrl());
   if (runs('ingest')) rows.push(...(await ingestScenarios(server, work, name, baselineRps)));
