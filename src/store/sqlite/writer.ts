@@ -44,8 +44,7 @@ export type WriteItem = Row | DeliveryItem;
 export type WriteOutcome = InsertOutcome | DeliveryOutcome;
 
 export class SqliteWriter {
-  private readonly insertRow: { run(seq: number, row: Row): Database.RunResult };
-  private readonly nextSeq: Database.Statement;
+  private readonly insertRow: { run(row: Row): Database.RunResult };
   private readonly addSender: Database.Statement;
   private readonly addHour: Database.Statement;
   private readonly addSenderDay: Database.Statement;
@@ -60,22 +59,18 @@ export class SqliteWriter {
   private readonly indexBatch: Database.Transaction<(limit: number) => number>;
 
   constructor(private readonly db: Database.Database) {
-    // seq above every seq ever used (message_seq.floor: the highest one deleted), read once per
-    // transaction and counted up in JS; nothing for an erased id (erased_messages: its tombstone)
-    this.nextSeq = db
-      .prepare(
-        `SELECT max((SELECT coalesce(max(seq), 0) FROM messages),
-                    (SELECT floor FROM message_seq WHERE id = 1)) + 1`,
-      )
-      .pluck();
+    // seq above every seq ever used (message_seq.floor: the highest one deleted), and nothing
+    // for an erased id (erased_messages: its tombstone)
     const insertRow = db.prepare(
       `INSERT INTO messages (seq, message_id, sender, recipient, ts, ts_us, text, text_folded,
                              source, type, contact_name, reply_to, received_at, payload)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       SELECT max((SELECT coalesce(max(seq), 0) FROM messages),
+                  (SELECT floor FROM message_seq WHERE id = 1)) + 1,
+              ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
        WHERE NOT EXISTS (SELECT 1 FROM erased_messages WHERE message_id = ?)
        ON CONFLICT (message_id) DO NOTHING`,
     );
-    this.insertRow = { run: (seq: number, row: Row) => insertRow.run(seq, ...row, row[0]) };
+    this.insertRow = { run: (row: Row) => insertRow.run(...row, row[0]) };
     this.addSender = db
       .prepare(
         `INSERT INTO sender_counts (sender, messages) VALUES (?, ?)
@@ -115,10 +110,8 @@ export class SqliteWriter {
       const hours = new Map<bigint, number>();
       // sender and day, as one key: "<day> <sender>" (the day holds no space)
       const senderDays = new Map<string, number>();
-      let seq = this.nextSeq.get() as number;
       const insert = (row: Row): boolean => {
-        if (this.insertRow.run(seq, row).changes === 0) return false;
-        seq++;
+        if (this.insertRow.run(row).changes === 0) return false;
         senders.set(row[1], (senders.get(row[1]) ?? 0) + 1);
         const hour = hourOf(row[4]);
         hours.set(hour, (hours.get(hour) ?? 0) + 1);
