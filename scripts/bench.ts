@@ -15,8 +15,12 @@
  *   --cache DIR         keep the seeded SQLite database in DIR and reuse it next time
  *                       (default: a temporary directory, removed afterwards)
  *   --in-flight N       WhatsApp deliveries of 100 messages sent concurrently (default 8)
+ *   --scenarios LIST    run only these, comma-separated (default: all): ingest (new messages,
+ *                       paced, duplicates, and the bare Fastify baseline they are compared
+ *                       with), whatsapp, reads (seeds --messages, then readiness and every GET)
  *   --before REF        also build the git revision REF (say, main before a change) and compare
- *                       its POST /webhook ingest with this build's, in this run
+ *                       its POST /webhook ingest and its WhatsApp deliveries with this build's,
+ *                       in this run
  *
  * Prints one table per store: scenario, the most requests/s it sustained (50 connections, no
  * pause), p50 and p99 latency and the load they were measured at (a run saturating two shared
@@ -57,6 +61,7 @@ const { values: options } = parseArgs({
     cache: { type: 'string' },
     'in-flight': { type: 'string', default: '8' },
     before: { type: 'string' },
+    scenarios: { type: 'string', default: 'ingest,whatsapp,reads' },
   },
 });
 const DURATION = Number(options.duration);
@@ -64,6 +69,19 @@ const CONNECTIONS = Number(options.connections);
 const MESSAGES = Number(options.messages);
 const READ_RATE = Number(options['read-rate']);
 const IN_FLIGHT = Number(options['in-flight']);
+const SCENARIO_NAMES = ['ingest', 'whatsapp', 'reads'] as const;
+const SCENARIOS = new Set(
+  (options.scenarios ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== ''),
+);
+for (const name of SCENARIOS) {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`--scenarios: unknown scenario ${name} (known: ${SCENARIO_NAMES.join(', ')})`);
+  }
+}
+const runs = (name: (typeof SCENARIO_NAMES)[number]) => SCENARIOS.has(name);
 /** --before: REF's built server, and how the table names it */
 let BEFORE: { server: string; label: string } | null = null;
 /**
@@ -348,22 +366,54 @@ async function ingestVersusBefore(
   };
 }
 
-async function benchStore(
+/** The WhatsApp scenarios on REF's build (--before), on a fresh database, for comparison. */
+async function whatsAppBefore(
   name: string,
-  databaseUrl: () => Promise<string>,
-  seededUrl: () => Promise<string>,
+  before: { server: string; label: string },
+  url: string,
+): Promise<Row[]> {
+  const server = await startProcess(
+    {
+      WEBHOOK_SECRET: SECRET,
+      WHATSAPP_APP_SECRET: APP_SECRET,
+      DATABASE_URL: url,
+      LOG_LEVEL: 'ERROR',
+    },
+    { args: [before.server] },
+  );
+  try {
+    await quiet();
+    const [rows, rss] = await peakRss(
+      server.child.pid as number,
+      benchWhatsApp(`${name} (${before.label})`, server.base, {
+        duration: DURATION,
+        concurrency: IN_FLIGHT,
+        log,
+      }),
+    );
+    return rows.map((row) => ({
+      ...row,
+      scenario: `${row.scenario}, ${before.label}`,
+      rssMb: rss,
+      target: '',
+      met: '',
+    }));
+  } finally {
+    await server.stop();
+  }
+}
+
+/** POST /webhook on an empty store: new messages, then paced, then the same again. */
+async function ingestScenarios(
+  server: Server,
   work: string,
+  name: string,
   baselineRps: number,
-  freshUrl: (label: string) => Promise<string>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const ratio = (rps: number) => (rps / baselineRps).toFixed(2);
-  if (BEFORE !== null) rows.push(await ingestVersusBefore(name, BEFORE, freshUrl, work));
-
-  // ingest and duplicates on an empty store
   const requests = join(work, `requests-${name}.tsv`);
   writeRequests(requests, Math.max(80_000 * DURATION, 50_000), `ingest-${name}`);
-  let server = await startService(await databaseUrl());
   const [ingest, ingestRss] = await postScenario(server, requests, 1, undefined);
   const stored = (await (await fetch(`${server.base}/stats`)).json()) as { total_messages: number };
   const ok = ingest.status['200'] ?? 0;
@@ -419,13 +469,37 @@ async function benchStore(
     target: '> ingest',
     met: dup.rps > ingest.rps ? 'yes' : 'no',
   });
-  await quiet();
-  const [whatsapp, whatsappRss] = await peakRss(
-    server.child.pid as number,
-    benchWhatsApp(name, server.base, { duration: DURATION, concurrency: IN_FLIGHT, log }),
-  );
-  for (const row of whatsapp) rows.push({ ...row, rssMb: whatsappRss });
+  return rows;
+}
+
+async function benchStore(
+  name: string,
+  databaseUrl: () => Promise<string>,
+  seededUrl: () => Promise<string>,
+  work: string,
+  baselineRps: number,
+  freshUrl: (label: string) => Promise<string>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  if (BEFORE !== null && runs('ingest')) {
+    rows.push(await ingestVersusBefore(name, BEFORE, freshUrl, work));
+  }
+  if (BEFORE !== null && runs('whatsapp')) {
+    rows.push(...(await whatsAppBefore(name, BEFORE, await freshUrl('wa-before'))));
+  }
+
+  let server = await startService(await databaseUrl());
+  if (runs('ingest')) rows.push(...(await ingestScenarios(server, work, name, baselineRps)));
+  if (runs('whatsapp')) {
+    await quiet();
+    const [whatsapp, whatsappRss] = await peakRss(
+      server.child.pid as number,
+      benchWhatsApp(name, server.base, { duration: DURATION, concurrency: IN_FLIGHT, log }),
+    );
+    for (const row of whatsapp) rows.push({ ...row, rssMb: whatsappRss });
+  }
   await server.stop();
+  if (!runs('reads')) return rows;
 
   // reads on a large store
   const url = await seededUrl();
@@ -566,29 +640,33 @@ async function main(): Promise<void> {
         label: `${options.before} (${describeRevision(ROOT, options.before)})`,
       };
     }
-    const requests = join(work, 'baseline.tsv');
-    writeRequests(requests, Math.max(80_000 * DURATION, 50_000), 'baseline');
-    const baseline = await startProcess(
-      {},
-      { args: ['--import', 'tsx', 'scripts/bench/baseline.ts'], probe: '/health/live' },
-    );
-    const [base] = await postScenario(baseline, requests, 1, undefined);
-    await baseline.stop();
-    const baselineRows: Row[] = [
-      {
+    // the bare server is what ingest is compared with; other scenarios need no baseline
+    const baselineRows: Row[] = [];
+    let baselineRps = Number.NaN;
+    if (runs('ingest')) {
+      const requests = join(work, 'baseline.tsv');
+      writeRequests(requests, Math.max(80_000 * DURATION, 50_000), 'baseline');
+      const baseline = await startProcess(
+        {},
+        { args: ['--import', 'tsx', 'scripts/bench/baseline.ts'], probe: '/health/live' },
+      );
+      const [base] = await postScenario(baseline, requests, 1, undefined);
+      await baseline.stop();
+      baselineRps = base.rps;
+      baselineRows.push({
         scenario: 'bare Fastify POST',
-        rps: base.rps,
+        rps: baselineRps,
         p50: base.p50,
         p99: base.p99,
         ratio: '1.00',
         rssMb: 0,
         target: '',
         met: '',
-      },
-    ];
+      });
+    }
     const files = seedFiles(work);
     console.log(
-      `# bench: ${DURATION} s per scenario, ${CONNECTIONS} connections, ${MESSAGES} stored messages, ${(await import('./bench/load.js')).generatorName()}, node ${process.version}`,
+      `# bench: ${[...SCENARIOS].join(', ')}; ${DURATION} s per scenario, ${CONNECTIONS} connections, ${MESSAGES} stored messages, ${(await import('./bench/load.js')).generatorName()}, node ${process.version}`,
     );
     if (options.only !== 'postgres') {
       const seeded = join(cache ?? work, `seeded-${MESSAGES}.db`);
@@ -606,7 +684,7 @@ async function main(): Promise<void> {
           return `sqlite:///${seeded}`;
         },
         work,
-        base.rps,
+        baselineRps,
         async (label) => `sqlite:///${join(work, `${label}.db`)}`,
       );
       print('SQLite', [...baselineRows, ...rows]);
@@ -639,7 +717,7 @@ async function main(): Promise<void> {
             return urlOf(names[1] as string);
           },
           work,
-          base.rps,
+          baselineRps,
           async (label) => {
             const name = `webhook_bench_${label}_${process.pid}`;
             names.push(name);

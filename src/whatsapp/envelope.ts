@@ -4,7 +4,7 @@ import type { ValidationIssue } from '../validation.js';
 import {
   businessNumberOf,
   categoryOf,
-  contactNameOf,
+  contactNames,
   errorsOf,
   isObject,
   replyToOf,
@@ -61,22 +61,51 @@ export function tsOfUnix(value: unknown): string | null {
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) seconds = value;
   else return null;
   if (seconds > MAX_UNIX_SECONDS) return null;
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
+  const day = Math.floor(seconds / 86_400);
+  const rest = seconds - day * 86_400;
+  const hour = Math.floor(rest / 3600);
+  const minute = Math.floor((rest % 3600) / 60);
+  return `${dateOf(day)}T${two(hour)}:${two(minute)}:${two(rest % 60)}Z`;
+}
+
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** YYYY-MM-DD of a day since 1970-01-01, remembered: a delivery's messages share a few days. */
+const dates = new Map<number, string>();
+function dateOf(day: number): string {
+  let date = dates.get(day);
+  if (date === undefined) {
+    if (dates.size >= 4096) dates.clear();
+    date = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    dates.set(day, date);
+  }
+  return date;
+}
+
+/** More than MAX_KEY_CHARS code points (a string has at most as many as UTF-16 units). */
+function tooLong(value: string): boolean {
+  return value.length > MAX_KEY_CHARS && [...value].length > MAX_KEY_CHARS;
 }
 
 /** A storable key: a non-empty, well-formed string of at most MAX_KEY_CHARS characters. */
-function checkKey(value: unknown, loc: Loc, issues: Issues, what: string): value is string {
+function checkKey(
+  value: unknown,
+  at: Loc,
+  key: string,
+  issues: Issues,
+  what: string,
+): value is string {
   if (typeof value !== 'string' || value === '') {
     issues.add(
-      loc,
+      [...at, key],
       `${what} is required: a non-empty string`,
       value === undefined ? 'missing' : 'string_type',
     );
     return false;
   }
-  if (!value.isWellFormed() || [...value].length > MAX_KEY_CHARS) {
+  if (!value.isWellFormed() || tooLong(value)) {
     issues.add(
-      loc,
+      [...at, key],
       `${what} must be Unicode text of at most ${MAX_KEY_CHARS} characters`,
       'string_too_long',
     );
@@ -85,11 +114,11 @@ function checkKey(value: unknown, loc: Loc, issues: Issues, what: string): value
   return true;
 }
 
-function checkTimestamp(value: unknown, loc: Loc, issues: Issues): string | null {
+function checkTimestamp(value: unknown, at: Loc, issues: Issues): string | null {
   const ts = tsOfUnix(value);
   if (ts === null) {
     issues.add(
-      loc,
+      [...at, 'timestamp'],
       'timestamp must be whole unix seconds, as a digit string or a JSON integer',
       value === undefined ? 'missing' : 'timestamp_invalid',
     );
@@ -97,10 +126,10 @@ function checkTimestamp(value: unknown, loc: Loc, issues: Issues): string | null
   return ts;
 }
 
-function checkUser(value: string | null, loc: Loc, issues: Issues): string {
-  if (value !== null && (!value.isWellFormed() || [...value].length > MAX_KEY_CHARS)) {
+function checkUser(value: string | null, at: Loc, key: string, issues: Issues): string {
+  if (value !== null && (!value.isWellFormed() || tooLong(value))) {
     issues.add(
-      loc,
+      [...at, key],
       `must be Unicode text of at most ${MAX_KEY_CHARS} characters`,
       'string_too_long',
     );
@@ -121,7 +150,7 @@ function arrayAt(value: Record<string, unknown>, key: string, loc: Loc, issues: 
 function parseMessage(
   item: unknown,
   loc: Loc,
-  value: Record<string, unknown>,
+  contactNameOf: (item: Record<string, unknown>) => string | null,
   to: string,
   receivedAt: string,
   issues: Issues,
@@ -130,9 +159,9 @@ function parseMessage(
     issues.add(loc, 'a message must be an object', 'dict_type');
     return null;
   }
-  const idOk = checkKey(item.id, [...loc, 'id'], issues, 'id');
-  const ts = checkTimestamp(item.timestamp, [...loc, 'timestamp'], issues);
-  const from = checkUser(userOf(item.from, item.from_user_id), [...loc, 'from'], issues);
+  const idOk = checkKey(item.id, loc, 'id', issues, 'id');
+  const ts = checkTimestamp(item.timestamp, loc, issues);
+  const from = checkUser(userOf(item.from, item.from_user_id), loc, 'from', issues);
   if (!idOk || ts === null) return null;
   const message: StoredMessage = {
     message_id: item.id as string,
@@ -146,7 +175,7 @@ function parseMessage(
     details: {
       source: 'whatsapp',
       type: typeof item.type === 'string' ? item.type : null,
-      contact_name: contactNameOf(value.contacts, item),
+      contact_name: contactNameOf(item),
       reply_to: replyToOf(item),
       received_at: receivedAt,
       payload: JSON.stringify(item),
@@ -164,12 +193,13 @@ function parseStatus(
     issues.add(loc, 'a status must be an object', 'dict_type');
     return null;
   }
-  const idOk = checkKey(item.id, [...loc, 'id'], issues, 'id');
-  const statusOk = checkKey(item.status, [...loc, 'status'], issues, 'status');
-  const ts = checkTimestamp(item.timestamp, [...loc, 'timestamp'], issues);
+  const idOk = checkKey(item.id, loc, 'id', issues, 'id');
+  const statusOk = checkKey(item.status, loc, 'status', issues, 'status');
+  const ts = checkTimestamp(item.timestamp, loc, issues);
   const recipient = checkUser(
     userOf(item.recipient_id, item.recipient_user_id),
-    [...loc, 'recipient_id'],
+    loc,
+    'recipient_id',
     issues,
   );
   if (!idOk || !statusOk || ts === null) return null;
@@ -216,11 +246,14 @@ function parseChange(
       ? ''
       : checkUser(
           businessNumberOf(value),
-          [...valueLoc, 'metadata', 'display_phone_number'],
+          [...valueLoc, 'metadata'],
+          'display_phone_number',
           issues,
         );
+  const contactNameOf = contactNames(value.contacts);
   for (const [i, item] of items.entries()) {
-    const parsed = parseMessage(item, [...valueLoc, 'messages', i], value, to, receivedAt, issues);
+    const loc = [...valueLoc, 'messages', i];
+    const parsed = parseMessage(item, loc, contactNameOf, to, receivedAt, issues);
     if (parsed !== null) delivery.messages.push(parsed);
   }
   for (const [i, item] of arrayAt(value, 'statuses', valueLoc, issues).entries()) {

@@ -79,18 +79,33 @@ export function userOf(phone: unknown, userId: unknown): string | null {
 
 /** The profile name of the `contacts[]` entry whose wa_id (or user_id) is the sender's. */
 export function contactNameOf(contacts: unknown, item: Item): string | null {
-  if (!Array.isArray(contacts)) return null;
-  const phone = typeof item.from === 'string' && item.from !== '' ? item.from : null;
-  const userId =
-    typeof item.from_user_id === 'string' && item.from_user_id !== '' ? item.from_user_id : null;
-  for (const contact of contacts) {
+  return contactNames(contacts)(item);
+}
+
+/**
+ * contactNameOf for every message of one change: the `contacts[]` entries are looked up by
+ * wa_id and user_id (the first entry of each wins, as a scan in order would find it) instead of
+ * scanned once per message.
+ */
+export function contactNames(contacts: unknown): (item: Item) => string | null {
+  if (!Array.isArray(contacts) || contacts.length === 0) return () => null;
+  const byPhone = new Map<unknown, number>();
+  const byUser = new Map<unknown, number>();
+  for (const [i, contact] of contacts.entries()) {
     if (!isObject(contact)) continue;
-    const matches =
-      (phone !== null && contact.wa_id === phone) ||
-      (userId !== null && contact.user_id === userId);
-    if (matches) return words(contact, 'profile', 'name');
+    if (!byPhone.has(contact.wa_id)) byPhone.set(contact.wa_id, i);
+    if (!byUser.has(contact.user_id)) byUser.set(contact.user_id, i);
   }
-  return null;
+  return (item) => {
+    const phone = typeof item.from === 'string' && item.from !== '' ? item.from : null;
+    const userId =
+      typeof item.from_user_id === 'string' && item.from_user_id !== '' ? item.from_user_id : null;
+    const first = Math.min(
+      phone === null ? Number.POSITIVE_INFINITY : (byPhone.get(phone) ?? Number.POSITIVE_INFINITY),
+      userId === null ? Number.POSITIVE_INFINITY : (byUser.get(userId) ?? Number.POSITIVE_INFINITY),
+    );
+    return first === Number.POSITIVE_INFINITY ? null : words(contacts[first], 'profile', 'name');
+  };
 }
 
 /** The id of the message this one replies to (`context.id`). */

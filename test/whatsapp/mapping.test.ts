@@ -63,6 +63,21 @@ describe('WhatsApp mapping', () => {
     assert.equal(contactNameOf('not a list', { from: '1' }), null);
   });
 
+  it('takes the first contact that matches by wa_id or user_id, as a scan in order would', () => {
+    const contacts = [
+      'junk',
+      { profile: { name: 'U' }, user_id: 'BR.7' },
+      { profile: { name: 'P' }, wa_id: '7' },
+      { profile: { name: 'P2' }, wa_id: '7', user_id: 'BR.8' },
+      { profile: { name: 'U2' }, user_id: 'BR.7' },
+    ];
+    assert.equal(contactNameOf(contacts, { from: '7', from_user_id: 'BR.7' }), 'U');
+    assert.equal(contactNameOf(contacts, { from: '7', from_user_id: 'BR.8' }), 'P');
+    assert.equal(contactNameOf(contacts, { from: '9', from_user_id: 'BR.8' }), 'P2');
+    assert.equal(contactNameOf(contacts, { from: '', from_user_id: '' }), null);
+    assert.equal(contactNameOf([], { from: '7' }), null);
+  });
+
   it('reads context.id, the business number, and error codes as integers only', () => {
     assert.equal(replyToOf({ context: { id: 'wamid.1', from: '1' } }), 'wamid.1');
     assert.equal(replyToOf({ context: { id: 5 } }), null);
