@@ -18,7 +18,17 @@
  *   --only LIST    some of export,backup,ingest (ingest: with and without a sweep); default all
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +217,11 @@ async function main(): Promise<void> {
   print(`bench-keeping: ${MESSAGES} messages, ingest at ${RATE}/s, in ${dir}`);
   await seed();
   copyFileSync(seeded, work);
+  // on disk before the service starts: else the copy's writeback runs under the first
+  // measurement, and every commit's fsync waits behind it
+  const copy = openSync(work, 'r+');
+  fsyncSync(copy);
+  closeSync(copy);
   rmSync(`${work}-wal`, { force: true });
   rmSync(`${work}-shm`, { force: true });
   const env = { WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${work}`, LOG_LEVEL: 'WARNING' };
