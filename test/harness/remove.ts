@@ -15,15 +15,15 @@ export function removeFromSqlite(path: string, ids: string[]): void {
   try {
     const find = db.prepare('SELECT seq, text_folded FROM messages WHERE message_id = ?');
     const unindex = db.prepare(
-      `INSERT INTO messages_search (messages_search, rowid, text_folded)
-       SELECT 'delete', ?, ? WHERE ? <= (SELECT indexed_through FROM search_index)`,
+      `DELETE FROM messages_search
+       WHERE rowid = ? AND rowid <= (SELECT indexed_through FROM search_index)`,
     );
     const remove = db.prepare('DELETE FROM messages WHERE seq = ?');
     db.transaction(() => {
       for (const id of ids) {
         const row = find.get(id) as { seq: number; text_folded: string | null } | undefined;
         if (row === undefined) continue;
-        if (row.text_folded !== null) unindex.run(row.seq, row.text_folded, row.seq);
+        if (row.text_folded !== null) unindex.run(row.seq);
         remove.run(row.seq);
       }
       bumpChangeEpoch(db);

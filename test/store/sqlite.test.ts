@@ -141,6 +141,108 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('keeps the search index contentless_delete=1, never merged for deletes alone', async () => {
+    const path = join(dir.path, 'settings.db');
+    await new SqliteStore({ path }).close();
+    const db = new Database(path);
+    try {
+      const sql = db
+        .prepare("SELECT sql FROM sqlite_master WHERE name = 'messages_search'")
+        .pluck()
+        .get() as string;
+      assert.match(sql, /contentless_delete = 1/);
+      assert.match(sql, /content = ''/);
+      assert.match(sql, /tokenize = 'trigram case_sensitive 1'/);
+      const config = Object.fromEntries(
+        db.prepare('SELECT k, v FROM messages_search_config').raw().all() as [string, unknown][],
+      );
+      assert.equal(config.deletemerge, 0, 'deletes alone never start a merge');
+      assert.equal(config.automerge, undefined, 'inserts merge as by default');
+      // a row leaves by its rowid alone; the 'delete' command (which needs the text) is refused
+      db.prepare("INSERT INTO messages_search (rowid, text_folded) VALUES (7, 'needle')").run();
+      assert.throws(
+        () =>
+          db
+            .prepare(
+              "INSERT INTO messages_search (messages_search, rowid, text_folded) VALUES ('delete', 7, 'needle')",
+            )
+            .run(),
+        /contentless_delete=1/,
+      );
+      db.prepare('DELETE FROM messages_search WHERE rowid = 7').run();
+      assert.equal(
+        db
+          .prepare(`SELECT count(*) FROM messages_search WHERE messages_search MATCH '"needle"'`)
+          .pluck()
+          .get(),
+        0,
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('removes swept and erased messages from the search index itself', async () => {
+    const path = join(dir.path, 'unindex.db');
+    const store = new SqliteStore({ path });
+    const text = (i: number) => `Needle ${i % 4 === 0 ? 'common' : 'rare'} ${i}`;
+    const ids = Array.from({ length: 400 }, (_, i) => i);
+    let left = ids;
+    try {
+      await Promise.all(
+        ids.map((i) =>
+          store.insert(
+            { ...m(`n${i}`), from: i % 5 === 0 ? '+111' : '+222', text: text(i) },
+            { received_at: `2025-03-0${1 + (i % 3)}T00:00:00Z` },
+          ),
+        ),
+      );
+      for (let i = 0; i < 200 && store.searchBacklog() > 0; i++) await setTimeout(25);
+      assert.equal(store.searchBacklog(), 0, 'the indexer caught up');
+      left = left.filter((i) => i % 3 !== 0);
+      assert.deepEqual(await store.sweep('2025-03-02T00:00:00Z', { batch: 9 }), {
+        messages: ids.length - left.length,
+        statuses: 0,
+      });
+      const before = left.length;
+      left = left.filter((i) => i % 5 !== 0);
+      assert.equal(await store.erase({ from: '+111' }), before - left.length);
+      assert.equal(await store.erase({ messageId: 'n1' }), 1);
+      left = left.filter((i) => i !== 1);
+      for (const [q, kept] of [
+        ['needle', left],
+        ['common', left.filter((i) => i % 4 === 0)],
+      ] as const) {
+        const page = await store.list(toFilter({ q }), { limit: 500, offset: 0 });
+        assert.equal(page.total, kept.length, `total for ${q}`);
+        assert.deepEqual(
+          page.data.map((x) => x.message_id).sort(),
+          kept.map((i) => `n${i}`).sort(),
+          `found by ${q}`,
+        );
+      }
+    } finally {
+      await store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      const seqs = db.prepare('SELECT seq FROM messages ORDER BY seq').pluck().all();
+      assert.equal(seqs.length, left.length);
+      assert.deepEqual(
+        db
+          .prepare(
+            `SELECT rowid FROM messages_search WHERE messages_search MATCH '"needle"' ORDER BY rowid`,
+          )
+          .pluck()
+          .all(),
+        seqs,
+        'the index holds exactly the messages left',
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   describe('when another process holds the write lock', () => {
     const path = join(dir.path, 'locked.db');
     let store: SqliteStore;

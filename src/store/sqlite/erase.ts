@@ -42,10 +42,8 @@ export class SqliteDeleter {
       .prepare('SELECT indexed_through FROM search_index WHERE id = 1')
       .pluck()
       .safeIntegers(true);
-    // a contentless FTS5 table forgets a row when told its rowid and the exact text it indexed
-    this.unindex = db.prepare(
-      "INSERT INTO messages_search (messages_search, rowid, text_folded) VALUES ('delete', ?, ?)",
-    );
+    // contentless_delete=1 (migration 007): a row is forgotten by its rowid alone
+    this.unindex = db.prepare('DELETE FROM messages_search WHERE rowid = ?');
     this.tombstone = db.prepare(
       'INSERT INTO erased_messages (message_id) VALUES (?) ON CONFLICT DO NOTHING',
     );
@@ -86,7 +84,7 @@ export class SqliteDeleter {
       let highest = 0n;
       for (const [seq, messageId, sender, tsUs, folded] of rows) {
         this.deleteRow.run(seq);
-        if (folded !== null && seq <= indexed) this.unindex.run(seq, folded);
+        if (folded !== null && seq <= indexed) this.unindex.run(seq);
         if (batch.tombstone) this.tombstone.run(messageId);
         if (seq > highest) highest = seq;
         senders.set(sender, (senders.get(sender) ?? 0) + 1);

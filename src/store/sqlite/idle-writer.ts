@@ -135,7 +135,9 @@ export class IndexingWriter {
       this.schedule();
       return;
     }
-    if (deleted >= 4) {
+    // every step that deleted anything counts: counting only larger ones would leave a budget
+    // once shrunk by one slow step (a merge, the machine busy) below them, shrunk for good
+    if (deleted > 0) {
       const perRow = (performance.now() - started) / deleted;
       this.msPerSweptRow = 0.7 * this.msPerSweptRow + 0.3 * perRow;
     }
