@@ -25,11 +25,9 @@ export interface ListQuery {
   text: string;
   values: unknown[];
   /**
-   * whether this statement counts a search from scratch over more than one sender's messages
-   * (hundreds of milliseconds for a common word in a million messages)
+   * whether this statement counts a search from scratch (hundreds of milliseconds for a common
+   * word in a million messages; the store decides by `from` whether it is heavy)
    */
-  heavy: boolean;
-  /** whether it counts a search from scratch at all (over one sender's messages, if not heavy) */
   counts: boolean;
 }
 
@@ -65,13 +63,11 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
     where.push(`text_folded LIKE ${param(`%${literal(escapeText(filter.q))}%`)}`);
   }
   let total: string;
-  let heavy = false;
   let counts = false;
   if (filter.q === undefined) {
     total = keptTotal(planTotal(filter), param);
   } else if (kept === undefined) {
     total = `(SELECT count(*) FROM messages ${whereClause(where)})`;
-    heavy = filter.from === undefined;
     counts = true;
   } else {
     // OFFSET 0 keeps the filters out of the subquery: the rows are found through the txid
@@ -118,7 +114,7 @@ export function listQuery(filter: ListFilter, page: Page, kept?: KeptCount<Snaps
       LIMIT ${param(page.limit + 1)}::integer OFFSET ${offset}
     ) AS rows ON true
     ORDER BY ${desc ? 'rows.ts_us DESC, rows.message_id DESC' : 'rows.ts_us, rows.message_id'}`;
-  return { text, values, heavy, counts };
+  return { text, values, counts };
 }
 
 /** A total from the kept per-sender, per-hour and per-sender-day counts (see ../totals.ts). */

@@ -205,12 +205,12 @@ export class PostgresStore implements Store {
   ): Promise<MessagePage & { kept?: KeptCount<Snapshot> }> {
     const query = listQuery(filter, page, kept);
     const run = () => this.query<ListedRow>(query);
-    const heavy = query.heavy || (query.counts && !(await this.fewMessages(filter.from)));
+    const heavy = query.counts && !(await this.fewMessages(filter.from));
     const { rows } = await (heavy ? this.heavy.run(run) : run());
     return pageOf(rows, filter, page);
   }
 
-  /** Whether the kept totals say `from` has at most LIGHT_SENDER_ROWS messages. */
+  /** Whether the kept totals say `from` has at most LIGHT_SENDER_ROWS messages (none: no). */
   private async fewMessages(from: string | undefined): Promise<boolean> {
     if (from === undefined) return false;
     const { rows } = await this.query<{ messages: string }>({
