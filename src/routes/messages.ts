@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { type CursorValue, encodeCursor, positionOf } from '../cursor.js';
 import { fold } from '../fold.js';
@@ -122,6 +122,11 @@ async function withDetails(store: Store, messages: StoredMessage[]) {
   });
 }
 
+/** Sends JSON text as it is: Fastify serializes no string whose content type is JSON. */
+function sendJson(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
 export interface MessagesOptions {
   store: Store;
   /** READ_TOKEN, or null when reading is open */
@@ -149,7 +154,7 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
       },
     },
     preValidation: normaliseQuery,
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { limit = DEFAULT_LIMIT, offset = 0, from, since, q, cursor } = request.query;
       const order = request.query.order === 'desc' ? 'desc' : 'asc';
       if (cursor !== undefined && cursor.order !== order) {
@@ -167,13 +172,25 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
         since: since === undefined ? undefined : instantOf(since),
         q: q === undefined ? undefined : fold(q),
       };
-      const page = await store.list(filter, { limit, offset, after: cursor, order });
-      const last = page.data.at(-1);
+      const wanted = { limit, offset, after: cursor, order } as const;
+      if (request.query.details === 'true') {
+        const page = await store.list(filter, wanted);
+        const last = page.data.at(-1);
+        const next_cursor =
+          page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
+        const data = await withDetails(store, page.data);
+        return { data, total: page.total, limit, offset, next_cursor };
+      }
+      // the messages arrive as JSON text (serialized where they were read): the page around
+      // them is written here, in MessagePageSchema's order, and sent as it is
+      const page = await store.listJson(filter, wanted);
       const next_cursor =
-        page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
-      const data =
-        request.query.details === 'true' ? await withDetails(store, page.data) : page.data;
-      return { data, total: page.total, limit, offset, next_cursor };
+        page.more && page.last !== null ? JSON.stringify(encodeCursor(page.last, order)) : 'null';
+      return sendJson(
+        reply,
+        `{"data":${page.json},"total":${page.total},"limit":${limit},"offset":${offset},` +
+          `"next_cursor":${next_cursor}}`,
+      );
     },
   });
   rejectOtherMethods(app, '/messages', ['GET', 'DELETE']);

@@ -47,6 +47,12 @@ export interface Store {
   list(filter: ListFilter, page: Page): Promise<MessagePage>;
 
   /**
+   * The same page as list(), its messages already the JSON text GET /messages sends: a store
+   * may serialize them where it reads them, off the HTTP thread (see json-page.ts).
+   */
+  listJson(filter: ListFilter, page: Page): Promise<JsonPage>;
+
+  /**
    * Up to `limit` messages matching `filter` that come after `after` (from the first when it is
    * absent), in list order, without a total: the keyset chunks an export is read in.
    */
@@ -139,6 +145,16 @@ export interface MessagePage {
   total: number;
   /** whether more messages follow this page */
   more: boolean;
+}
+
+/** A MessagePage whose messages are already JSON (Store.listJson). */
+export interface JsonPage {
+  /** the page's messages as a JSON array, each with the five fields in StoredMessageSchema order */
+  json: string;
+  total: number;
+  more: boolean;
+  /** the position of the page's last message, for the next cursor; null on an empty page */
+  last: Position | null;
 }
 
 /** How many of the busiest senders GET /stats lists. */

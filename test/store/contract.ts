@@ -308,6 +308,15 @@ export function storeContract(kind: StoreKind): void {
           label,
         );
         assert.equal(page.more, ids.length > offset + limit, `more ${label}`);
+        // the same page as JSON text: the same messages, total, more, and last position
+        const json = await store.listJson(toFilter(filter), { limit, offset, order });
+        const last = page.data.at(-1);
+        assert.deepEqual(JSON.parse(json.json), page.data, `listJson ${label}`);
+        assert.deepEqual(
+          [json.total, json.more, json.last],
+          [page.total, page.more, last === undefined ? null : positionOf(last)],
+          `listJson ${label}`,
+        );
       }
     });
 

@@ -6,6 +6,7 @@ import { BatchQueue } from '../batch-queue.js';
 import { CountCache, filterKey, type KeptCount, LIGHT_SENDER_ROWS } from '../count-cache.js';
 import type { SweepOptions, SweepResult } from '../delete-batch.js';
 import { FreshRead } from '../fresh.js';
+import { jsonPageOf } from '../json-page.js';
 import type { MessageListener } from '../listeners.js';
 import { latestVersion, readMigrations } from '../migrations.js';
 import { detailsOf } from '../records.js';
@@ -16,6 +17,7 @@ import {
   type DeliveryOutcome,
   type EraseTarget,
   type InsertOutcome,
+  type JsonPage,
   type ListFilter,
   type MessageDetails,
   type MessagePage,
@@ -195,6 +197,11 @@ export class PostgresStore implements Store {
     this.refuseIfUnusable();
     if (filter.q === undefined) return this.listed(filter, page);
     return this.counts.read(filterKey(filter), (kept) => this.listed(filter, page, kept));
+  }
+
+  /** Serialized on this thread: the rows come off the connection here anyway. */
+  async listJson(filter: ListFilter, page: Page): Promise<JsonPage> {
+    return jsonPageOf(await this.list(filter, page));
   }
 
   /** One statement: the page and its total (see list.ts); a search count from scratch is heavy. */

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Position } from '../../cursor.js';
 import type { KeptCount } from '../count-cache.js';
+import { jsonPageOf } from '../json-page.js';
 import type {
   DayCount,
+  JsonPage,
   ListFilter,
   MessageRecord,
   Page,
@@ -21,6 +23,7 @@ const READER_THREAD = threadModule(import.meta.resolve('./reader-thread.js'));
 
 export type ReadRequest =
   | { type: 'list'; filter: ListFilter; page: Page; kept?: KeptCount<number> }
+  | { type: 'listJson'; filter: ListFilter; page: Page; kept?: KeptCount<number> }
   | { type: 'scan'; filter: ListFilter; after: Position | undefined; limit: number }
   | { type: 'stats' }
   | { type: 'get'; messageId: string }
@@ -30,6 +33,7 @@ export type ReadRequest =
 
 interface Answers {
   list: ListAnswer;
+  listJson: JsonPage & { kept?: KeptCount<number> };
   scan: StoredMessage[];
   stats: Stats;
   get: MessageRecord | null;
@@ -51,6 +55,11 @@ export function answer(reader: SqliteReader, request: ReadRequest): Answers[keyo
   switch (request.type) {
     case 'list':
       return reader.list(request.filter, request.page, request.kept);
+    case 'listJson': {
+      // serialized here, in the reader thread: the HTTP thread gets one string, not 50 objects
+      const { kept, ...page } = reader.list(request.filter, request.page, request.kept);
+      return kept === undefined ? jsonPageOf(page) : { ...jsonPageOf(page), kept };
+    }
     case 'scan':
       return reader.scan(request.filter, request.after, request.limit);
     case 'stats':

@@ -20,6 +20,7 @@ import {
   ERASE_BATCH,
   type EraseTarget,
   type InsertOutcome,
+  type JsonPage,
   type ListFilter,
   type MessageDetails,
   type MessagePage,
@@ -189,14 +190,29 @@ export class SqliteStore implements Store {
   }
 
   async list(filter: ListFilter, page: Page): Promise<MessagePage> {
+    const { data, total, more } = await this.listed(filter, (kept, lane) =>
+      this.readers.read({ type: 'list', filter, page, kept }, lane),
+    );
+    return { data, total, more };
+  }
+
+  async listJson(filter: ListFilter, page: Page): Promise<JsonPage> {
+    const { json, total, more, last } = await this.listed(filter, (kept, lane) =>
+      this.readers.read({ type: 'listJson', filter, page, kept }, lane),
+    );
+    return { json, total, more, last };
+  }
+
+  /** A page read in a reader thread; a search's total is kept and topped up (count-cache.ts). */
+  private async listed<T extends { kept?: KeptCount<number> }>(
+    filter: ListFilter,
+    read: (kept: KeptCount<number> | undefined, lane: Lane) => Promise<T>,
+  ): Promise<T> {
     try {
-      const answer =
-        filter.q === undefined
-          ? await this.readers.read({ type: 'list', filter, page }, 'light')
-          : await this.counts.read(filterKey(filter), (kept) =>
-              this.readers.read({ type: 'list', filter, page, kept }, this.lane(filter, kept)),
-            );
-      return { data: answer.data, total: answer.total, more: answer.more };
+      if (filter.q === undefined) return await read(undefined, 'light');
+      return await this.counts.read(filterKey(filter), (kept) =>
+        read(kept, this.lane(filter, kept)),
+      );
     } catch (error) {
       throw classify(error);
     }
