@@ -39,3 +39,35 @@ describe('IndexingWriter: the steps of a retention sweep', () => {
     assert.ok((limits.at(-2) as number) >= 40, `grown back: ${limits.slice(-5)}`);
   });
 });
+
+describe('IndexingWriter: the pace of a retention sweep', () => {
+  /** Sweeps `rows` at 0.2 ms a row (4 ms steps), writing every 5 ms or not; the time it took. */
+  async function sweepTime(rows: number, writing: boolean): Promise<number> {
+    const deleter = {
+      delete(batch: DeleteBatch): number {
+        busy(0.2 * batch.limit);
+        return batch.limit;
+      },
+    } as unknown as SqliteDeleter;
+    const writer = { indexAlone: () => 0, write: () => [] } as unknown as SqliteWriter;
+    const idle = new IndexingWriter(writer, deleter, {} as SqliteStatusDeleter);
+    const writes = writing ? setInterval(() => idle.write([]), 5) : undefined;
+    const started = performance.now();
+    try {
+      const target = { kind: 'received-before', before: '2030-01-01T00:00:00Z' } as const;
+      await idle.sweepWhenIdle({ target, limit: rows, tombstone: false });
+      return performance.now() - started;
+    } finally {
+      clearInterval(writes);
+      idle.stop();
+    }
+  }
+
+  it('rests ten times as long as each step while writes arrive, once as long when idle', async () => {
+    // 40 ms of deleting: about 80 ms idle (steps and rests), about 440 ms writing
+    const idle = await sweepTime(200, false);
+    const writing = await sweepTime(200, true);
+    assert.ok(writing >= 300, `while writing: ${writing.toFixed(0)} ms`);
+    assert.ok(writing > 2.5 * idle, `writing ${writing.toFixed(0)} ms, idle ${idle.toFixed(0)} ms`);
+  });
+});
