@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { type Position, positionOf } from './cursor.js';
+import { storedMessageJson } from './message.js';
 import type { ListFilter, Store, StoredMessage } from './store/store.js';
 
 /**
@@ -43,8 +44,7 @@ export function csvRecord(message: StoredMessage): string {
 }
 
 export function ndjsonRecord(message: StoredMessage): string {
-  const { message_id, from, to, ts, text } = message;
-  return `${JSON.stringify({ message_id, from, to, ts, text })}\n`;
+  return `${storedMessageJson(message)}\n`;
 }
 
 export interface ExportOptions {

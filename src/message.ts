@@ -56,6 +56,19 @@ export const StoredMessageSchema = Type.Object({
 /** A message as the stores return it. */
 export type StoredMessage = Static<typeof StoredMessageSchema>;
 
+/**
+ * A stored message as JSON: the five fields in StoredMessageSchema's order, each value through
+ * JSON.stringify, so the bytes are those the response schema's serializer writes (a page of
+ * GET /messages, see store/json-page.ts) and an NDJSON export's line holds (export.ts).
+ */
+export function storedMessageJson(m: StoredMessage): string {
+  const text = m.text === null ? 'null' : JSON.stringify(m.text);
+  return (
+    `{"message_id":${JSON.stringify(m.message_id)},"from":${JSON.stringify(m.from)},` +
+    `"to":${JSON.stringify(m.to)},"ts":${JSON.stringify(m.ts)},"text":${text}}`
+  );
+}
+
 const Nullable = (description: string) =>
   Type.Unsafe<string | null>({ type: ['string', 'null'], description });
 

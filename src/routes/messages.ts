@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { type CursorValue, encodeCursor, positionOf } from '../cursor.js';
+import {
+  type CursorValue,
+  encodeCursor,
+  type Order,
+  type Position,
+  positionOf,
+} from '../cursor.js';
 import { fold } from '../fold.js';
 import { ValidationErrorBody, validationError } from '../http/errors.js';
 import { rejectOtherMethods } from '../http/guards.js';
@@ -122,6 +128,11 @@ async function withDetails(store: Store, messages: StoredMessage[]) {
   });
 }
 
+/** The cursor after a page's last message when more follow; null on the last page. */
+function nextCursor(more: boolean, last: Position | null | undefined, order: Order) {
+  return more && last != null ? encodeCursor(last, order) : null;
+}
+
 /** Sends JSON text as it is: Fastify serializes no string whose content type is JSON. */
 function sendJson(reply: FastifyReply, json: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json);
@@ -176,16 +187,14 @@ const messagesRoutes: FastifyPluginAsyncTypebox<MessagesOptions> = async (
       if (request.query.details === 'true') {
         const page = await store.list(filter, wanted);
         const last = page.data.at(-1);
-        const next_cursor =
-          page.more && last !== undefined ? encodeCursor(positionOf(last), order) : null;
+        const next_cursor = nextCursor(page.more, last && positionOf(last), order);
         const data = await withDetails(store, page.data);
         return { data, total: page.total, limit, offset, next_cursor };
       }
       // the messages arrive as JSON text (serialized where they were read): the page around
       // them is written here, in MessagePageSchema's order, and sent as it is
       const page = await store.listJson(filter, wanted);
-      const next_cursor =
-        page.more && page.last !== null ? JSON.stringify(encodeCursor(page.last, order)) : 'null';
+      const next_cursor = JSON.stringify(nextCursor(page.more, page.last, order));
       return sendJson(
         reply,
         `{"data":${page.json},"total":${page.total},"limit":${limit},"offset":${offset},` +
